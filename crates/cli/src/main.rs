@@ -1,0 +1,2 @@
+//! `portcullis`: the one binary.
+fn main() {}
