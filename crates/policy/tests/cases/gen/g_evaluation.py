@@ -176,19 +176,20 @@ def eval_session(c):
         "ImplicitDeny", role_s3, read_only, boundary=pol("boundary", doc(allow("ec2:*", "*", sid="MaxEc2"))),
         source=BOUNDARIES)
     fed = federated()
+    gft = UG + "id_credentials_temp_control-access_getfederationtoken.html"
     user_s3 = [pol("bob-policy", doc(allow("s3:*", "*", sid="S3")))]
     add("federated-user-intersection", "A GetFederationToken session: user's policies ∩ session policy",
-        "Allow", user_s3, read_only, principal=fed)
+        "Allow", user_s3, read_only, principal=fed, source=gft)
     add("federated-user-session-not-allowing", "A federated user is denied what the session policy does not allow",
-        "ImplicitDeny", user_s3, read_only, principal=fed, action="s3:PutObject")
+        "ImplicitDeny", user_s3, read_only, principal=fed, action="s3:PutObject", source=gft)
     add("federated-user-no-session-policy",
-        "A federated user session without a session policy is implicitly denied", "ImplicitDeny", user_s3, None,
-        principal=fed, source=DENYALLOW)
+        "Without a session policy a GetFederationToken session has no permissions", "ImplicitDeny", user_s3, None,
+        principal=fed, source=gft)
     add("federated-user-resource-policy-names-session",
         "A resource policy naming the federated user ARN grants directly to the session", "Allow", None, read_only,
         principal=fed, action="s3:PutObject",
         resource_policy=bucket_policy(grant({"AWS": FED_ARN}, action="s3:PutObject", sid="FedPut")),
-        matched=[("bucket", "FedPut")], source=DENYALLOW)
+        matched=[("bucket", "FedPut")], source=gft)
 
 
 def eval_scp(c):
