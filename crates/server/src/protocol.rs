@@ -1,0 +1,9 @@
+//! The AWS Query protocol: form-encoded requests in, XML responses out.
+//!
+//! The operation and shape types in `generated/` come from the AWS API
+//! models in `data/aws-models/` (run `codegen/protocol.py`); the hand-written
+//! runtime they build on lives beside them.
+
+pub mod generated;
+pub mod query;
+pub mod xml;

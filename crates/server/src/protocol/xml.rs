@@ -1,0 +1,259 @@
+//! The XML side of the Query protocol: a small escaping writer and the
+//! trait that renders every generated output shape.
+//!
+//! Written by hand rather than through a serializer because the format is
+//! tiny (elements and text, `member` lists, `entry` maps) and this is on the
+//! path of every response.
+
+use base64::Engine as _;
+use time::OffsetDateTime;
+use time::format_description::well_known::Iso8601;
+use time::format_description::well_known::iso8601::{Config, EncodedConfig, TimePrecision};
+
+/// Accumulates an XML document; text is escaped, markup is not.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    out: String,
+}
+
+impl XmlWriter {
+    pub fn with_capacity(capacity: usize) -> Self {
+        XmlWriter {
+            out: String::with_capacity(capacity),
+        }
+    }
+
+    /// Markup the caller vouches for (tag names from the model, constants).
+    pub fn raw(&mut self, markup: &str) {
+        self.out.push_str(markup);
+    }
+
+    /// Character data, escaped.
+    pub fn text(&mut self, text: &str) {
+        for c in text.chars() {
+            match c {
+                '&' => self.out.push_str("&amp;"),
+                '<' => self.out.push_str("&lt;"),
+                '>' => self.out.push_str("&gt;"),
+                '"' => self.out.push_str("&quot;"),
+                '\'' => self.out.push_str("&apos;"),
+                '\r' => self.out.push_str("&#xD;"),
+                c => self.out.push(c),
+            }
+        }
+    }
+
+    pub fn start(&mut self, tag: &str) {
+        self.out.push('<');
+        self.out.push_str(tag);
+        self.out.push('>');
+    }
+
+    pub fn end(&mut self, tag: &str) {
+        self.out.push_str("</");
+        self.out.push_str(tag);
+        self.out.push('>');
+    }
+
+    pub fn element(&mut self, tag: &str, text: &str) {
+        self.start(tag);
+        self.text(text);
+        self.end(tag);
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// The response document of a successful call:
+/// `<OpResponse xmlns=…><OpResult>…</OpResult><ResponseMetadata>…`. Operations
+/// without output have no `Result` element.
+pub fn response_document(
+    xmlns: &str,
+    operation: &str,
+    request_id: &str,
+    result: Option<&dyn Fn(&mut XmlWriter)>,
+) -> String {
+    let mut w = XmlWriter::with_capacity(512);
+    w.raw("<");
+    w.raw(operation);
+    w.raw("Response xmlns=\"");
+    w.text(xmlns);
+    w.raw("\">");
+    if let Some(write) = result {
+        w.raw("<");
+        w.raw(operation);
+        w.raw("Result>");
+        write(&mut w);
+        w.raw("</");
+        w.raw(operation);
+        w.raw("Result>");
+    }
+    w.raw("<ResponseMetadata><RequestId>");
+    w.text(request_id);
+    w.raw("</RequestId></ResponseMetadata></");
+    w.raw(operation);
+    w.raw("Response>");
+    w.finish()
+}
+
+/// A value that renders itself as the XML element `tag`.
+pub trait XmlValue {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str);
+}
+
+impl XmlValue for String {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.element(tag, self);
+    }
+}
+
+impl XmlValue for i32 {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.element(tag, &self.to_string());
+    }
+}
+
+impl XmlValue for bool {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.element(tag, if *self { "true" } else { "false" });
+    }
+}
+
+impl<T: XmlValue> XmlValue for Option<T> {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        if let Some(v) = self {
+            v.write_xml(w, tag);
+        }
+    }
+}
+
+/// Lists render as `<Tag><member>…</member>…</Tag>`, the Query protocol's
+/// non-flattened form.
+impl<T: XmlValue> XmlValue for Vec<T> {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.start(tag);
+        for item in self {
+            item.write_xml(w, "member");
+        }
+        w.end(tag);
+    }
+}
+
+/// Maps render as `<Tag><entry><key>…</key><value>…</value></entry>…</Tag>`.
+impl<K: XmlValue, V: XmlValue> XmlValue for Vec<(K, V)> {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.start(tag);
+        for (k, v) in self {
+            w.start("entry");
+            k.write_xml(w, "key");
+            v.write_xml(w, "value");
+            w.end("entry");
+        }
+        w.end(tag);
+    }
+}
+
+/// An instant as AWS IAM writes it: ISO 8601, UTC, whole seconds, `Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl Default for Timestamp {
+    fn default() -> Self {
+        Timestamp(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+const ISO8601_SECONDS: EncodedConfig = Config::DEFAULT
+    .set_time_precision(TimePrecision::Second {
+        decimal_digits: None,
+    })
+    .encode();
+
+impl Timestamp {
+    pub fn from_unix(seconds: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp(seconds)
+            .ok()
+            .map(Timestamp)
+    }
+
+    /// `2012-05-08T23:34:01Z`.
+    pub fn to_iso8601(self) -> String {
+        let utc = self.0.to_offset(time::UtcOffset::UTC);
+        // Formatting a UTC instant with a fixed, valid description cannot
+        // fail; an empty string is the conservative answer if it ever did.
+        utc.format(&Iso8601::<ISO8601_SECONDS>).unwrap_or_default()
+    }
+}
+
+impl XmlValue for Timestamp {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.element(tag, &self.to_iso8601());
+    }
+}
+
+/// Bytes, rendered base64 as the Query protocol does for `blob` shapes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Blob(pub Vec<u8>);
+
+impl XmlValue for Blob {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.element(
+            tag,
+            &base64::engine::general_purpose::STANDARD.encode(&self.0),
+        );
+    }
+}
+
+/// A string the model marks `sensitive` (passwords, secret keys): rendered
+/// on the wire where the API returns it, never in `Debug` output or logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Sensitive(pub String);
+
+impl Sensitive {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sensitive(<redacted>)")
+    }
+}
+
+impl XmlValue for Sensitive {
+    fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
+        w.element(tag, &self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_whole_seconds_utc_with_z() {
+        let t = Timestamp::from_unix(1_336_520_041).unwrap();
+        assert_eq!(t.to_iso8601(), "2012-05-08T23:34:01Z");
+    }
+
+    #[test]
+    fn lists_and_maps_use_member_and_entry() {
+        let mut w = XmlWriter::default();
+        vec!["a".to_string(), "b<".to_string()].write_xml(&mut w, "Names");
+        vec![("Users".to_string(), 3)].write_xml(&mut w, "SummaryMap");
+        assert_eq!(
+            w.finish(),
+            "<Names><member>a</member><member>b&lt;</member></Names>\
+             <SummaryMap><entry><key>Users</key><value>3</value></entry></SummaryMap>"
+        );
+    }
+
+    #[test]
+    fn sensitive_values_are_redacted_in_debug() {
+        let s = Sensitive("hunter2".into());
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}
