@@ -1,0 +1,191 @@
+//! The `Authorization` header:
+//! `AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4_request,
+//! SignedHeaders=host;x-amz-date, Signature=<64 hex>`.
+
+use crate::error::{Component, IncompleteReason};
+use crate::string_to_sign::ALGORITHM;
+
+/// The SigV4A algorithm name, rejected with its own message.
+pub(crate) const SIGV4A_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
+
+/// The components of an `Authorization` header, not yet checked against the
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthorizationHeader<'a> {
+    /// `keyid/date/region/service/aws4_request`, shape already checked.
+    pub credential: &'a str,
+    /// `host;x-amz-date;…`, shape already checked.
+    pub signed_headers: &'a str,
+    /// The claimed signature, as written (validity is checked by comparison).
+    pub signature: &'a str,
+}
+
+/// Parses an `Authorization` header value. On failure, returns every problem
+/// found, in the order AWS lists them.
+pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, Vec<IncompleteReason>> {
+    let value = value.trim_matches([' ', '\t']);
+    let (algorithm, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
+    check_algorithm(algorithm).map_err(|r| vec![r])?;
+
+    let mut credential = None;
+    let mut signed_headers = None;
+    let mut signature = None;
+    let mut problems = Vec::new();
+    for part in rest.split(',') {
+        let part = part.trim_matches([' ', '\t']);
+        if part.is_empty() {
+            continue;
+        }
+        let Some((key, val)) = part.split_once('=') else {
+            problems.push(IncompleteReason::NotKeyValue(part.to_owned()));
+            continue;
+        };
+        let (slot, component) = match key.trim() {
+            "Credential" => (&mut credential, Component::Credential),
+            "SignedHeaders" => (&mut signed_headers, Component::SignedHeaders),
+            "Signature" => (&mut signature, Component::Signature),
+            // AWS ignores parameters it does not know.
+            _ => continue,
+        };
+        if slot.replace(val.trim()).is_some() {
+            problems.push(IncompleteReason::DuplicateComponent(component));
+        }
+    }
+    if credential.is_none() {
+        problems.push(IncompleteReason::MissingComponent(Component::Credential));
+    }
+    if signature.is_none() {
+        problems.push(IncompleteReason::MissingComponent(Component::Signature));
+    }
+    if signed_headers.is_none() {
+        problems.push(IncompleteReason::MissingComponent(Component::SignedHeaders));
+    }
+    if let Some(c) = credential
+        && let Err(r) = check_credential(c)
+    {
+        problems.push(r);
+    }
+    if let Some(s) = signed_headers
+        && let Err(r) = check_signed_headers(s)
+    {
+        problems.push(r);
+    }
+    match (credential, signed_headers, signature) {
+        (Some(credential), Some(signed_headers), Some(signature)) if problems.is_empty() => {
+            Ok(AuthorizationHeader {
+                credential,
+                signed_headers,
+                signature,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+pub(crate) fn check_algorithm(algorithm: &str) -> Result<(), IncompleteReason> {
+    if algorithm == ALGORITHM {
+        Ok(())
+    } else if algorithm == SIGV4A_ALGORITHM {
+        Err(IncompleteReason::SigV4a)
+    } else {
+        Err(IncompleteReason::UnsupportedAlgorithm(algorithm.to_owned()))
+    }
+}
+
+/// Exactly five `/`-separated elements; what they say is checked at
+/// verification, against the request and the service.
+pub(crate) fn check_credential(credential: &str) -> Result<(), IncompleteReason> {
+    if credential.split('/').count() == 5 {
+        Ok(())
+    } else {
+        Err(IncompleteReason::MalformedCredential(credential.to_owned()))
+    }
+}
+
+pub(crate) fn check_signed_headers(value: &str) -> Result<(), IncompleteReason> {
+    let ok = !value.is_empty()
+        && value.split(';').all(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|c| c.is_ascii_graphic() && !c.is_ascii_uppercase() && c != b';')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(IncompleteReason::MalformedSignedHeaders(value.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                        SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+
+    #[test]
+    fn parses_the_components() {
+        let h = parse_authorization(GOOD).unwrap();
+        assert_eq!(
+            h.credential,
+            "AKIDEXAMPLE/20150830/us-east-1/service/aws4_request"
+        );
+        assert_eq!(h.signed_headers, "host;x-amz-date");
+        assert_eq!(h.signature.len(), 64);
+        // No spaces after commas, as some clients send.
+        let compact = GOOD.replace(", ", ",");
+        assert_eq!(parse_authorization(&compact).unwrap(), h);
+    }
+
+    #[test]
+    fn names_every_missing_component_in_aws_order() {
+        let err = parse_authorization("AWS4-HMAC-SHA256 SignedHeaders=host").unwrap_err();
+        assert_eq!(
+            err,
+            vec![
+                IncompleteReason::MissingComponent(Component::Credential),
+                IncompleteReason::MissingComponent(Component::Signature),
+            ]
+        );
+        assert_eq!(
+            err[0].to_string(),
+            "Authorization header requires 'Credential' parameter."
+        );
+    }
+
+    #[test]
+    fn rejects_sigv4a_and_unknown_algorithms_by_name() {
+        let v4a = GOOD.replace(ALGORITHM, "AWS4-ECDSA-P256-SHA256");
+        assert_eq!(
+            parse_authorization(&v4a).unwrap_err(),
+            vec![IncompleteReason::SigV4a]
+        );
+        let v2 = parse_authorization("AWS AKIDEXAMPLE:c2lnbmF0dXJl").unwrap_err();
+        assert_eq!(
+            v2,
+            vec![IncompleteReason::UnsupportedAlgorithm("AWS".into())]
+        );
+        assert!(
+            v2[0]
+                .to_string()
+                .starts_with("Unsupported AWS 'algorithm': 'AWS'")
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_parts() {
+        let err = parse_authorization(
+            "AWS4-HMAC-SHA256 Credential=a/b/c, SignedHeaders=Host, Signature=x, junk",
+        )
+        .unwrap_err();
+        assert!(err.contains(&IncompleteReason::NotKeyValue("junk".into())));
+        assert!(err.contains(&IncompleteReason::MalformedCredential("a/b/c".into())));
+        assert!(err.contains(&IncompleteReason::MalformedSignedHeaders("Host".into())));
+        let dup = format!("{GOOD}, Signature=00");
+        assert_eq!(
+            parse_authorization(&dup).unwrap_err(),
+            vec![IncompleteReason::DuplicateComponent(Component::Signature)]
+        );
+    }
+}

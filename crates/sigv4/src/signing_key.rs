@@ -1,0 +1,371 @@
+//! Secrets, signing-key derivation and the signing-key cache.
+//!
+//! The signing key is `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region),
+//! service), "aws4_request")`: four HMACs that depend only on the access key
+//! and the credential scope, not on the request. A steady client therefore
+//! pays them once per day and region; [`SigningKeyCache`] keeps the result so
+//! that a cached verification costs one SHA-256 of the canonical request and
+//! one HMAC of the string to sign.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_lc_rs::hmac;
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::{Zeroize, Zeroizing};
+
+/// A secret access key. Wiped from memory on drop, redacted in `Debug`,
+/// compared only in constant time.
+pub struct SecretKey {
+    /// `"AWS4"` followed by the secret: the key of the first derivation step,
+    /// stored that way so deriving needs no temporary copy of the secret.
+    prefixed: Box<[u8]>,
+}
+
+impl SecretKey {
+    /// Wraps a secret access key.
+    #[must_use]
+    pub fn new(secret: &str) -> Self {
+        let mut prefixed = Vec::with_capacity(4 + secret.len());
+        prefixed.extend_from_slice(b"AWS4");
+        prefixed.extend_from_slice(secret.as_bytes());
+        Self {
+            prefixed: prefixed.into_boxed_slice(),
+        }
+    }
+
+    /// The secret itself, for the few places that must have it (encrypting it
+    /// at rest, returning it once from `CreateAccessKey`).
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        // Built from a `&str` after an ASCII prefix, so always UTF-8.
+        std::str::from_utf8(self.prefixed.get(4..).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl From<String> for SecretKey {
+    fn from(mut s: String) -> Self {
+        let key = Self::new(&s);
+        s.zeroize();
+        key
+    }
+}
+
+impl Clone for SecretKey {
+    fn clone(&self) -> Self {
+        Self {
+            prefixed: self.prefixed.clone(),
+        }
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.prefixed.zeroize();
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(** redacted **)")
+    }
+}
+
+impl ConstantTimeEq for SecretKey {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        // Slices of different lengths compare unequal without looking at the
+        // bytes; the length of a secret is not itself secret.
+        self.prefixed.ct_eq(&other.prefixed)
+    }
+}
+
+/// A derived signing key for one (secret, date, region, service).
+pub struct SigningKey {
+    key: hmac::Key,
+}
+
+impl SigningKey {
+    /// Derives the signing key: four chained HMAC-SHA256 steps.
+    #[must_use]
+    pub fn derive(secret: &SecretKey, date: &str, region: &str, service: &str) -> Self {
+        let k_date = hmac32(&secret.prefixed, date.as_bytes());
+        let k_region = hmac32(&k_date[..], region.as_bytes());
+        let k_service = hmac32(&k_region[..], service.as_bytes());
+        let k_signing = hmac32(&k_service[..], b"aws4_request");
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &k_signing[..]),
+        }
+    }
+
+    /// HMAC-SHA256 of `data` under this key.
+    #[must_use]
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        let tag = hmac::sign(&self.key, data);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(** redacted **)")
+    }
+}
+
+fn hmac32(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
+    let k = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let tag = hmac::sign(&k, data);
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+/// A bounded, sharded, least-recently-used cache of signing keys, keyed by
+/// access key id and credential scope (date, region, service).
+///
+/// Each entry also keeps the secret it was derived from and is used only when
+/// the caller's secret matches it (in constant time), so a rotated or
+/// mismatched secret can never be served a stale key.
+pub struct SigningKeyCache {
+    shards: Box<[Mutex<Shard>]>,
+    per_shard: usize,
+    hasher: RandomState,
+}
+
+#[derive(Default)]
+struct Shard {
+    map: HashMap<Box<str>, Entry>,
+    tick: u64,
+}
+
+struct Entry {
+    secret: SecretKey,
+    key: Arc<SigningKey>,
+    used: u64,
+}
+
+const SHARDS: usize = 16;
+
+impl SigningKeyCache {
+    /// A cache that holds at most about `capacity` keys (rounded up to a
+    /// multiple of its shard count).
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        let shard_count = SHARDS.min(capacity.max(1));
+        Self::with_layout(shard_count, capacity.max(1).div_ceil(shard_count))
+    }
+
+    fn with_layout(shard_count: usize, per_shard: usize) -> Self {
+        Self {
+            shards: (0..shard_count).map(|_| Mutex::default()).collect(),
+            per_shard,
+            hasher: RandomState::new(),
+        }
+    }
+
+    /// The most keys this cache will hold.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.per_shard * self.shards.len()
+    }
+
+    /// How many keys it holds now.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).map.len())
+            .sum()
+    }
+
+    /// Whether it holds no key.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The signing key for `access_key_id` in the scope `date/region/service`,
+    /// derived from `secret` unless a matching one is cached.
+    #[must_use]
+    pub fn signing_key(
+        &self,
+        access_key_id: &str,
+        secret: &SecretKey,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> Arc<SigningKey> {
+        let mut id = String::with_capacity(
+            access_key_id.len() + date.len() + region.len() + service.len() + 3,
+        );
+        for (i, part) in [access_key_id, date, region, service]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                id.push('/');
+            }
+            id.push_str(part);
+        }
+        self.get_or_derive(&id, secret, || {
+            SigningKey::derive(secret, date, region, service)
+        })
+    }
+
+    /// As [`Self::signing_key`], with the cache id already joined as
+    /// `akid/date/region/service` (a prefix of the credential, so the hot
+    /// path does not allocate).
+    pub(crate) fn get_or_derive(
+        &self,
+        id: &str,
+        secret: &SecretKey,
+        derive: impl FnOnce() -> SigningKey,
+    ) -> Arc<SigningKey> {
+        let shard_index =
+            usize::try_from(self.hasher.hash_one(id) % (self.shards.len() as u64)).unwrap_or(0);
+        let Some(shard) = self.shards.get(shard_index) else {
+            return Arc::new(derive());
+        };
+        {
+            let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            let shard = &mut *guard;
+            shard.tick += 1;
+            if let Some(entry) = shard.map.get_mut(id)
+                && bool::from(entry.secret.ct_eq(secret))
+            {
+                entry.used = shard.tick;
+                return Arc::clone(&entry.key);
+            }
+        }
+        // Derive outside the lock: four HMACs are the slow part.
+        let key = Arc::new(derive());
+        let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        let shard = &mut *guard;
+        shard.tick += 1;
+        if !shard.map.contains_key(id) && shard.map.len() >= self.per_shard {
+            let oldest = shard
+                .map
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                shard.map.remove(&oldest);
+            }
+        }
+        shard.map.insert(
+            id.into(),
+            Entry {
+                secret: secret.clone(),
+                key: Arc::clone(&key),
+                used: shard.tick,
+            },
+        );
+        key
+    }
+}
+
+impl fmt::Debug for SigningKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyCache")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::HexBuf;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn derivation_matches_the_aws_documentation_example() {
+        // "Example: Calculating the signature" in the AWS General Reference
+        // (secret above, 20150830/us-east-1/iam): the string to sign for the
+        // IAM ListUsers example signs to this value.
+        let sts = "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\n\
+                   f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59";
+        let key = SigningKey::derive(&SecretKey::new(SECRET), "20150830", "us-east-1", "iam");
+        assert_eq!(
+            HexBuf::of(&key.sign(sts.as_bytes())).as_str(),
+            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+        );
+    }
+
+    #[test]
+    fn secret_is_redacted_and_exposed_on_request() {
+        let s = SecretKey::new(SECRET);
+        assert_eq!(s.expose(), SECRET);
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("wJalr"), "{debug}");
+        assert!(bool::from(s.ct_eq(&SecretKey::new(SECRET))));
+        assert!(!bool::from(s.ct_eq(&SecretKey::new("other"))));
+    }
+
+    #[test]
+    fn cache_reuses_keys_and_stays_bounded() {
+        let cache = SigningKeyCache::new(32);
+        let secret = SecretKey::new(SECRET);
+        let a = cache.signing_key("AKID", &secret, "20150830", "us-east-1", "iam");
+        let b = cache.signing_key("AKID", &secret, "20150830", "us-east-1", "iam");
+        assert!(Arc::ptr_eq(&a, &b));
+        for i in 0..1000 {
+            let _ = cache.signing_key(&format!("AKID{i}"), &secret, "20150830", "us-east-1", "iam");
+        }
+        assert!(
+            cache.len() <= cache.capacity(),
+            "{} > {}",
+            cache.len(),
+            cache.capacity()
+        );
+        assert_eq!(cache.capacity(), 32);
+    }
+
+    #[test]
+    fn cache_never_serves_a_key_derived_from_another_secret() {
+        let cache = SigningKeyCache::new(8);
+        let first = cache.signing_key(
+            "AKID",
+            &SecretKey::new("one"),
+            "20150830",
+            "us-east-1",
+            "iam",
+        );
+        let second = cache.signing_key(
+            "AKID",
+            &SecretKey::new("two"),
+            "20150830",
+            "us-east-1",
+            "iam",
+        );
+        assert!(!Arc::ptr_eq(&first, &second));
+        let expected = SigningKey::derive(&SecretKey::new("two"), "20150830", "us-east-1", "iam");
+        assert_eq!(second.sign(b"x"), expected.sign(b"x"));
+    }
+
+    #[test]
+    fn least_recently_used_entry_is_evicted_first() {
+        // One shard of two entries makes the eviction order observable.
+        let cache = SigningKeyCache::with_layout(1, 2);
+        let s = SecretKey::new(SECRET);
+        let key = |id: &str| cache.signing_key(id, &s, "20150830", "r", "s");
+        let a = key("A");
+        let b = key("B");
+        let _ = key("A"); // A is now more recent than B
+        let _c = key("C"); // evicts B
+        assert!(
+            Arc::ptr_eq(&a, &key("A")),
+            "A was used recently and must stay"
+        );
+        assert!(
+            !Arc::ptr_eq(&b, &key("B")),
+            "B was least recently used and must go"
+        );
+        assert_eq!(cache.len(), 2);
+    }
+}

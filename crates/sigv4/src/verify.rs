@@ -1,0 +1,750 @@
+//! The two phases of verification.
+//!
+//! 1. [`ParsedRequest::parse`] reads the signature components from the
+//!    request. Nothing is trusted yet; the server uses the access key id (and
+//!    session token) to find the secret.
+//! 2. [`ParsedRequest::verify`] checks time, scope and signature with that
+//!    secret and returns [`Authenticated`], which nothing outside this crate
+//!    can construct: holding one proves the checks ran and passed.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use aws_lc_rs::digest;
+use subtle::ConstantTimeEq;
+
+use crate::amz_date::{AmzDate, MAX_SKEW_SECONDS};
+use crate::authorization::parse_authorization;
+use crate::canonical::{self, CanonicalRequest, QueryRules, UriEncoding};
+use crate::error::{
+    IncompleteReason, IncompleteSignature, MismatchReason, PresignedExpired, RequestExpired,
+    ScopeProblem, SigV4Error,
+};
+use crate::presigned::parse_presigned_query;
+use crate::request::{Headers, Request};
+use crate::signature::{Signature, decode_hex32};
+use crate::signing_key::{SecretKey, SigningKey, SigningKeyCache};
+use crate::streaming::{ChunkedDecoder, StreamingSeed};
+use crate::string_to_sign::{CredentialScope, StringToSign};
+
+/// `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// aws-chunked body with a signature per chunk.
+pub const STREAMING_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+/// aws-chunked body with a signature per chunk and signed trailing headers.
+pub const STREAMING_PAYLOAD_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+/// aws-chunked body, unsigned, with trailing checksum headers.
+pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+
+/// Where the signature was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthForm {
+    /// The `Authorization` header.
+    Header,
+    /// Presigned query parameters, valid for `expires` seconds when given.
+    Presigned {
+        /// `X-Amz-Expires`.
+        expires: Option<u64>,
+    },
+}
+
+/// What the client declared in `x-amz-content-sha256`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentSha256 {
+    /// No such header.
+    Absent,
+    /// A hex SHA-256 digest of the body.
+    Digest([u8; 32]),
+    /// `UNSIGNED-PAYLOAD`.
+    Unsigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (`trailer: false`) or its
+    /// `-TRAILER` form.
+    Streaming {
+        /// Whether signed trailing headers follow the last chunk.
+        trailer: bool,
+    },
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    StreamingUnsignedTrailer,
+}
+
+/// What the server knows of the body when it verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// The SHA-256 of the whole body (small bodies: IAM and STS requests).
+    Sha256([u8; 32]),
+    /// The body has not been read (streaming uploads); what remains to be
+    /// checked is returned in [`Authenticated::payload`].
+    NotRead,
+}
+
+impl Payload {
+    /// Hashes a body that is already in memory.
+    #[must_use]
+    pub fn of_body(body: &[u8]) -> Self {
+        Self::Sha256(sha256(body))
+    }
+}
+
+/// What the service expects of a signature: the service's signing name, the
+/// regions it answers for, and the canonicalisation it uses.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    service: String,
+    region: Option<String>,
+    uri: UriEncoding,
+    query_session_token_signed: bool,
+}
+
+impl Rules {
+    /// Rules for the service whose signing name is `service` (`iam`, `sts`,
+    /// `s3`, …): any region, AWS's canonicalisation for that service.
+    #[must_use]
+    pub fn new(service: &str) -> Self {
+        Self {
+            service: service.to_owned(),
+            region: None,
+            uri: UriEncoding::for_service(service),
+            query_session_token_signed: true,
+        }
+    }
+
+    /// Accept only credential scopes for `region`.
+    #[must_use]
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_owned());
+        self
+    }
+
+    /// Override how the path is canonicalised.
+    #[must_use]
+    pub fn uri_encoding(mut self, uri: UriEncoding) -> Self {
+        self.uri = uri;
+        self
+    }
+
+    /// For clients that append `X-Amz-Security-Token` to a presigned URL after
+    /// signing it (AWS IoT's WebSocket URLs): leave it out of the canonical
+    /// query.
+    #[must_use]
+    pub fn query_session_token_unsigned(mut self) -> Self {
+        self.query_session_token_signed = false;
+        self
+    }
+
+    /// The expected service.
+    #[must_use]
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+}
+
+/// The inputs of [`ParsedRequest::verify`].
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyParams<'p> {
+    /// The secret of the access key in the request.
+    pub secret: &'p SecretKey,
+    /// What the server knows of the body.
+    pub payload: Payload,
+    /// The server clock.
+    pub now: SystemTime,
+    /// The service's expectations.
+    pub rules: &'p Rules,
+    /// Where to keep derived signing keys; `None` derives every time.
+    pub cache: Option<&'p SigningKeyCache>,
+}
+
+/// A request whose signature components have been read but not verified.
+pub struct ParsedRequest<'a, H: ?Sized> {
+    request: Request<'a, H>,
+    form: AuthForm,
+    credential: Cow<'a, str>,
+    signed_headers: Cow<'a, str>,
+    signature: Option<Signature>,
+    date: AmzDate,
+    session_token: Option<Cow<'a, str>>,
+    content_sha256: ContentSha256,
+    decoded_content_length: Option<u64>,
+}
+
+impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
+    /// Reads the signature from the `Authorization` header or the presigned
+    /// query parameters.
+    pub fn parse(request: Request<'a, H>) -> Result<Self, SigV4Error> {
+        let authorization = request.headers.first("authorization");
+        let presigned = parse_presigned_query(request.query)?;
+        let content_sha256 = parse_content_sha256(request.headers.first("x-amz-content-sha256"))?;
+        let decoded_content_length = request
+            .headers
+            .first("x-amz-decoded-content-length")
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.trim().parse().ok());
+        match (authorization, presigned) {
+            (None, None) => Err(SigV4Error::MissingAuthenticationToken),
+            (Some(_), Some(_)) => Err(SigV4Error::InvalidArgument(
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+                 Signature query string parameter or the Authorization header should be specified"
+                    .into(),
+            )),
+            (Some(raw), None) => {
+                let Ok(value) = std::str::from_utf8(raw) else {
+                    return Err(SigV4Error::incomplete(
+                        IncompleteReason::NotKeyValue(String::from_utf8_lossy(raw).into_owned()),
+                        None,
+                    ));
+                };
+                let date_value = request
+                    .headers
+                    .first("x-amz-date")
+                    .map(|d| (d, true))
+                    .or_else(|| request.headers.first("date").map(|d| (d, false)));
+                let parsed = parse_authorization(value);
+                let mut problems = parsed.as_ref().err().cloned().unwrap_or_default();
+                if date_value.is_none()
+                    && !matches!(
+                        problems.first(),
+                        Some(IncompleteReason::SigV4a | IncompleteReason::UnsupportedAlgorithm(_))
+                    )
+                {
+                    problems.push(IncompleteReason::MissingDate);
+                }
+                let header = match parsed {
+                    Ok(h) if problems.is_empty() => h,
+                    _ => {
+                        return Err(SigV4Error::IncompleteSignature(IncompleteSignature::new(
+                            problems,
+                            Some(value),
+                        )));
+                    }
+                };
+                let date = match date_value {
+                    Some((raw, iso)) => parse_date(raw, iso)?,
+                    None => {
+                        return Err(SigV4Error::incomplete(
+                            IncompleteReason::MissingDate,
+                            Some(value),
+                        ));
+                    }
+                };
+                let session_token = request
+                    .headers
+                    .first("x-amz-security-token")
+                    .map(|t| String::from_utf8_lossy(t));
+                Ok(Self {
+                    request,
+                    form: AuthForm::Header,
+                    credential: Cow::Borrowed(header.credential),
+                    signed_headers: Cow::Borrowed(header.signed_headers),
+                    signature: Signature::from_hex(header.signature),
+                    date,
+                    session_token,
+                    content_sha256,
+                    decoded_content_length,
+                })
+            }
+            (None, Some(q)) => {
+                let date = parse_date(q.date.as_bytes(), true)?;
+                Ok(Self {
+                    request,
+                    form: AuthForm::Presigned { expires: q.expires },
+                    credential: Cow::Owned(q.credential),
+                    signed_headers: Cow::Owned(q.signed_headers),
+                    signature: Signature::from_hex(&q.signature),
+                    date,
+                    session_token: q.security_token.map(Cow::Owned),
+                    content_sha256,
+                    decoded_content_length,
+                })
+            }
+        }
+    }
+
+    /// The access key id the client claims.
+    #[must_use]
+    pub fn access_key_id(&self) -> &str {
+        self.credential_part(0)
+    }
+
+    /// The credential scope the client claims.
+    #[must_use]
+    pub fn scope(&self) -> CredentialScope<'_> {
+        CredentialScope {
+            date: self.credential_part(1),
+            region: self.credential_part(2),
+            service: self.credential_part(3),
+        }
+    }
+
+    /// The session token (`X-Amz-Security-Token`), for the server to decrypt
+    /// into the session's secret.
+    #[must_use]
+    pub fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref()
+    }
+
+    /// The signed header names, as the client listed them.
+    pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';')
+    }
+
+    /// The request time the client signed.
+    #[must_use]
+    pub fn date(&self) -> &AmzDate {
+        &self.date
+    }
+
+    /// Header or presigned form.
+    #[must_use]
+    pub fn form(&self) -> AuthForm {
+        self.form
+    }
+
+    /// The algorithm; always `AWS4-HMAC-SHA256` (others fail to parse).
+    #[must_use]
+    pub fn algorithm(&self) -> &'static str {
+        crate::string_to_sign::ALGORITHM
+    }
+
+    /// The claimed signature, `None` when it is not 64 hex digits (such a
+    /// signature fails verification with the server's computation shown).
+    #[must_use]
+    pub fn signature(&self) -> Option<&Signature> {
+        self.signature.as_ref()
+    }
+
+    /// The declared payload hash.
+    #[must_use]
+    pub fn content_sha256(&self) -> ContentSha256 {
+        self.content_sha256
+    }
+
+    fn credential_part(&self, i: usize) -> &str {
+        self.credential.split('/').nth(i).unwrap_or("")
+    }
+
+    /// `akid/date/region/service`: the cache id and, after the access key id,
+    /// the scope.
+    fn credential_without_terminator(&self) -> &str {
+        let c: &str = &self.credential;
+        c.rfind('/').and_then(|i| c.get(..i)).unwrap_or(c)
+    }
+
+    fn scope_text(&self) -> &str {
+        let c: &str = &self.credential;
+        c.find('/').and_then(|i| c.get(i + 1..)).unwrap_or("")
+    }
+
+    /// The canonical request the server computes for this request.
+    pub fn canonical_request(
+        &self,
+        payload: Payload,
+        rules: &Rules,
+    ) -> Result<CanonicalRequest, SigV4Error> {
+        let (payload_hash, _) = self.payload_hash(payload, rules)?;
+        let mut out = CanonicalRequest::default();
+        self.build_canonical(&mut out, payload_hash.as_str(), rules)?;
+        Ok(out)
+    }
+
+    /// The string to sign for `canonical`.
+    #[must_use]
+    pub fn string_to_sign(&self, canonical: &CanonicalRequest) -> StringToSign {
+        StringToSign::new(&self.date, self.scope_text(), &sha256(canonical.as_bytes()))
+    }
+
+    fn build_canonical(
+        &self,
+        out: &mut CanonicalRequest,
+        payload_hash: &str,
+        rules: &Rules,
+    ) -> Result<(), SigV4Error> {
+        let presigned = matches!(self.form, AuthForm::Presigned { .. });
+        canonical::build(
+            out,
+            &self.request,
+            &self.signed_headers,
+            QueryRules {
+                skip_signature: presigned,
+                skip_session_token: presigned && !rules.query_session_token_signed,
+            },
+            rules.uri,
+            payload_hash,
+        )
+    }
+
+    /// Checks the request with the secret of its access key.
+    pub fn verify(&self, params: VerifyParams<'_>) -> Result<Authenticated, SigV4Error> {
+        let rules = params.rules;
+        let now = AmzDate::from_system_time(params.now);
+        self.check_time(now)?;
+        if !self.signed_headers().any(|h| h == "host") {
+            return Err(SigV4Error::mismatch(MismatchReason::HostNotSigned));
+        }
+        self.check_scope(rules)?;
+        let (payload_hash, payload_check) = self.payload_hash(params.payload, rules)?;
+
+        let mut canonical = CanonicalRequest::default();
+        self.build_canonical(&mut canonical, payload_hash.as_str(), rules)?;
+        let string_to_sign = self.string_to_sign(&canonical);
+
+        let scope = self.scope();
+        let derive = || SigningKey::derive(params.secret, scope.date, scope.region, scope.service);
+        let key = match params.cache {
+            Some(cache) => {
+                cache.get_or_derive(self.credential_without_terminator(), params.secret, derive)
+            }
+            None => Arc::new(derive()),
+        };
+        let computed = Signature::from_bytes(key.sign(string_to_sign.as_bytes()));
+        let matches = self
+            .signature
+            .as_ref()
+            .is_some_and(|claimed| bool::from(claimed.ct_eq(&computed)));
+        if !matches {
+            return Err(SigV4Error::mismatch(MismatchReason::Computed {
+                canonical_request: canonical.redacted().to_string(),
+                string_to_sign: string_to_sign.to_string(),
+            }));
+        }
+        // Only once the signature (which covers the declared digest) holds
+        // does a digest mismatch mean a changed body rather than a forgery.
+        if let (Payload::Sha256(actual), ContentSha256::Digest(declared)) =
+            (params.payload, self.content_sha256)
+            && !bool::from(actual.ct_eq(&declared))
+        {
+            return Err(SigV4Error::XAmzContentSha256Mismatch);
+        }
+
+        let streaming = match payload_check {
+            PayloadCheck::Streaming { trailer } => Some(StreamingSeed {
+                key: Arc::clone(&key),
+                date: self.date,
+                scope: self.scope_text().to_owned(),
+                seed: computed,
+                trailer,
+                decoded_length: self.decoded_content_length,
+            }),
+            _ => None,
+        };
+        Ok(Authenticated {
+            access_key_id: self.access_key_id().to_owned(),
+            date: scope.date.to_owned(),
+            region: scope.region.to_owned(),
+            service: scope.service.to_owned(),
+            signed_headers: self.signed_headers().map(str::to_owned).collect(),
+            session_token: self.session_token.as_deref().map(str::to_owned),
+            request_time: self.date,
+            form: self.form,
+            payload: payload_check,
+            streaming,
+        })
+    }
+
+    fn check_time(&self, now: AmzDate) -> Result<(), SigV4Error> {
+        let t = self.date.unix_seconds();
+        let n = now.unix_seconds();
+        if t > n + MAX_SKEW_SECONDS {
+            return Err(SigV4Error::RequestExpired(RequestExpired::new(
+                self.date,
+                now,
+                MAX_SKEW_SECONDS,
+                true,
+            )));
+        }
+        match self.form {
+            AuthForm::Presigned {
+                expires: Some(expires),
+            } => {
+                let expiry = t.saturating_add(i64::try_from(expires).unwrap_or(i64::MAX));
+                if n > expiry {
+                    return Err(SigV4Error::AccessDenied(PresignedExpired::new(
+                        AmzDate::from_unix_seconds(expiry),
+                    )));
+                }
+            }
+            AuthForm::Header | AuthForm::Presigned { expires: None } => {
+                if t < n - MAX_SKEW_SECONDS {
+                    return Err(SigV4Error::RequestExpired(RequestExpired::new(
+                        self.date,
+                        now,
+                        MAX_SKEW_SECONDS,
+                        false,
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_scope(&self, rules: &Rules) -> Result<(), SigV4Error> {
+        let scope = self.scope();
+        let mut problems = Vec::new();
+        if rules.region.as_deref().is_some_and(|r| r != scope.region) {
+            problems.push(ScopeProblem::Region {
+                got: scope.region.to_owned(),
+            });
+        }
+        if scope.service != rules.service {
+            problems.push(ScopeProblem::Service {
+                expected: rules.service.clone(),
+            });
+        }
+        let terminator = self.credential_part(4);
+        if terminator != "aws4_request" {
+            problems.push(ScopeProblem::Terminator {
+                got: terminator.to_owned(),
+            });
+        }
+        if scope.date != self.date.date() {
+            problems.push(ScopeProblem::Date {
+                scope: scope.date.to_owned(),
+                request: self.date.date().to_owned(),
+                timestamp: self.date.as_str().to_owned(),
+            });
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SigV4Error::mismatch(MismatchReason::Scope(problems)))
+        }
+    }
+
+    /// The last line of the canonical request, and what the caller must still
+    /// check about the body.
+    fn payload_hash(
+        &self,
+        payload: Payload,
+        rules: &Rules,
+    ) -> Result<(PayloadLine<'_>, PayloadCheck), SigV4Error> {
+        let verified_or_pending = |digest: [u8; 32]| match payload {
+            Payload::Sha256(_) => PayloadCheck::Verified,
+            Payload::NotRead => PayloadCheck::MustMatch(digest),
+        };
+        Ok(match self.content_sha256 {
+            // The line is the header as the client wrote it (hex case included).
+            ContentSha256::Digest(d) => (
+                PayloadLine::Text(
+                    self.request
+                        .headers
+                        .first("x-amz-content-sha256")
+                        .and_then(|v| std::str::from_utf8(v).ok())
+                        .unwrap_or(""),
+                ),
+                verified_or_pending(d),
+            ),
+            ContentSha256::Unsigned => {
+                (PayloadLine::Text(UNSIGNED_PAYLOAD), PayloadCheck::Unsigned)
+            }
+            ContentSha256::Streaming { trailer: false } => (
+                PayloadLine::Text(STREAMING_PAYLOAD),
+                PayloadCheck::Streaming { trailer: false },
+            ),
+            ContentSha256::Streaming { trailer: true } => (
+                PayloadLine::Text(STREAMING_PAYLOAD_TRAILER),
+                PayloadCheck::Streaming { trailer: true },
+            ),
+            ContentSha256::StreamingUnsignedTrailer => (
+                PayloadLine::Text(STREAMING_UNSIGNED_PAYLOAD_TRAILER),
+                PayloadCheck::Unsigned,
+            ),
+            ContentSha256::Absent => match (self.form, rules.uri == UriEncoding::S3, payload) {
+                // Presigned S3 URLs sign no body.
+                (AuthForm::Presigned { .. }, true, _) => {
+                    (PayloadLine::Text(UNSIGNED_PAYLOAD), PayloadCheck::Unsigned)
+                }
+                (_, _, Payload::Sha256(d)) => (
+                    PayloadLine::Hex(crate::signature::HexBuf::of(&d)),
+                    PayloadCheck::Verified,
+                ),
+                (_, _, Payload::NotRead) => {
+                    return Err(SigV4Error::InvalidRequest(
+                        "Missing required header for this request: x-amz-content-sha256".into(),
+                    ));
+                }
+            },
+        })
+    }
+}
+
+impl<H: ?Sized> fmt::Debug for ParsedRequest<'_, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParsedRequest")
+            .field("form", &self.form)
+            .field("credential", &self.credential)
+            .field("signed_headers", &self.signed_headers)
+            .field("date", &self.date)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("content_sha256", &self.content_sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+enum PayloadLine<'r> {
+    Hex(crate::signature::HexBuf),
+    Text(&'r str),
+}
+
+impl PayloadLine<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Hex(h) => h.as_str(),
+            Self::Text(t) => t,
+        }
+    }
+}
+
+/// What remains to check about the body after the signature verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadCheck {
+    /// The body's digest was given and matched.
+    Verified,
+    /// The client chose not to sign the body.
+    Unsigned,
+    /// The body has not been read; its SHA-256 must equal this, or the
+    /// request must fail with `XAmzContentSHA256Mismatch`.
+    MustMatch([u8; 32]),
+    /// The body is aws-chunked; decode it with
+    /// [`Authenticated::chunked_decoder`].
+    Streaming {
+        /// Whether signed trailing headers follow.
+        trailer: bool,
+    },
+}
+
+/// Proof that a request's signature verified. Only this crate constructs it.
+pub struct Authenticated {
+    access_key_id: String,
+    date: String,
+    region: String,
+    service: String,
+    signed_headers: Vec<String>,
+    session_token: Option<String>,
+    request_time: AmzDate,
+    form: AuthForm,
+    payload: PayloadCheck,
+    streaming: Option<StreamingSeed>,
+}
+
+impl Authenticated {
+    /// The access key id that signed the request.
+    #[must_use]
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The credential scope it was signed for.
+    #[must_use]
+    pub fn scope(&self) -> CredentialScope<'_> {
+        CredentialScope {
+            date: &self.date,
+            region: &self.region,
+            service: &self.service,
+        }
+    }
+
+    /// The headers the signature covers; any other header may have been
+    /// changed in transit.
+    #[must_use]
+    pub fn signed_headers(&self) -> &[String] {
+        &self.signed_headers
+    }
+
+    /// The session token sent with the request, if any.
+    #[must_use]
+    pub fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref()
+    }
+
+    /// The signed request time (`aws:CurrentTime` is the server's clock, not
+    /// this).
+    #[must_use]
+    pub fn request_time(&self) -> &AmzDate {
+        &self.request_time
+    }
+
+    /// Header or presigned form.
+    #[must_use]
+    pub fn form(&self) -> AuthForm {
+        self.form
+    }
+
+    /// What remains to check about the body.
+    #[must_use]
+    pub fn payload(&self) -> PayloadCheck {
+        self.payload
+    }
+
+    /// A decoder for an aws-chunked body whose chunk signatures chain from
+    /// this request's signature; `None` unless the payload is streaming.
+    #[must_use]
+    pub fn chunked_decoder(&self) -> Option<ChunkedDecoder> {
+        self.streaming.as_ref().map(ChunkedDecoder::new)
+    }
+}
+
+impl fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("access_key_id", &self.access_key_id)
+            .field("scope", &self.scope())
+            .field("signed_headers", &self.signed_headers)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("request_time", &self.request_time)
+            .field("form", &self.form)
+            .field("payload", &self.payload)
+            .finish()
+    }
+}
+
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = digest::digest(&digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+fn parse_date(raw: &[u8], iso: bool) -> Result<AmzDate, SigV4Error> {
+    let text = String::from_utf8_lossy(raw);
+    let parsed = if iso {
+        AmzDate::parse_iso8601_basic(&text)
+    } else {
+        AmzDate::parse_http_date(&text)
+    };
+    parsed.ok_or_else(|| {
+        SigV4Error::incomplete(IncompleteReason::MalformedDate(text.into_owned()), None)
+    })
+}
+
+fn parse_content_sha256(raw: Option<&[u8]>) -> Result<ContentSha256, SigV4Error> {
+    let Some(raw) = raw else {
+        return Ok(ContentSha256::Absent);
+    };
+    Ok(match raw {
+        b"UNSIGNED-PAYLOAD" => ContentSha256::Unsigned,
+        b"STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => ContentSha256::Streaming { trailer: false },
+        b"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => ContentSha256::Streaming { trailer: true },
+        b"STREAMING-UNSIGNED-PAYLOAD-TRAILER" => ContentSha256::StreamingUnsignedTrailer,
+        b"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"
+        | b"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER" => {
+            return Err(SigV4Error::incomplete(IncompleteReason::SigV4a, None));
+        }
+        other => match decode_hex32(other) {
+            Some(d) => ContentSha256::Digest(d),
+            None => {
+                return Err(SigV4Error::InvalidArgument(
+                    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, \
+                     STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, \
+                     or a valid sha256 value."
+                        .into(),
+                ));
+            }
+        },
+    })
+}
