@@ -123,8 +123,11 @@ def cond_numeric(c):
     n("negative-number", "Negative numbers compare below zero", "NumericLessThan", "0", "-1", True)
     n("json-number-in-policy", "Quotation marks are optional for numeric condition values",
       "NumericLessThanEquals", 10, "5", True)
-    n("policy-value-not-a-number", "A policy value that is not a number never matches a numeric key",
-      "NumericEquals", "ten", "10", False)
+    allow_if(c, g, "policy-value-not-a-number",
+             "A non-numeric value for a numeric operator is a validation warning, not a syntax error: it never matches",
+             AA_CHECKS,
+             {"NumericEquals": {"s3:max-keys": "ten"}}, [ctx("s3:max-keys", "numeric", "10")], False,
+             action="s3:ListBucket", resource=BUCKET)
     n("not-equals-list-is-none-of", "NumericNotEquals with several values is true only if the key equals none",
       "NumericNotEquals", ["10", "20"], "20", False)
 
@@ -167,10 +170,15 @@ def cond_date(c):
       "DateEquals", "2020-01-01T01:00:00+01:00", "2020-01-01T00:00:00Z", True)
     d("fractional-seconds", "W3C ISO 8601 allows fractional seconds (.000 is the same instant)",
       "DateEquals", "2020-01-01T00:00:00.000Z", "2020-01-01T00:00:00Z", True)
-    d("not-a-date", "A policy value that is not a date never matches", "DateGreaterThan", "yesterday",
-      "2026-01-01T00:00:00Z", False)
-    d("no-wildcards", "Wildcards are not permitted for date condition operators", "DateEquals",
-      "2020-01-*", "2020-01-05T00:00:00Z", False)
+    mismatch = AA_CHECKS
+    allow_if(c, g, "not-a-date",
+             "A non-date value for a date operator is a validation warning, not a syntax error: it never matches",
+             mismatch, {"DateGreaterThan": {"aws:CurrentTime": "yesterday"}},
+             [ctx("aws:CurrentTime", "date", "2026-01-01T00:00:00Z")], False)
+    allow_if(c, g, "no-wildcards",
+             "Wildcards are not permitted for date operators: 2020-01-* is not a date and never matches",
+             mismatch, {"DateEquals": {"aws:CurrentTime": "2020-01-*"}},
+             [ctx("aws:CurrentTime", "date", "2020-01-05T00:00:00Z")], False)
     d("token-issue-time-after", "DateGreaterThan on aws:TokenIssueTime (credentials issued after)",
       "DateGreaterThan", "2020-01-01T00:00:01Z", "2020-06-01T00:00:00Z", True, key="aws:TokenIssueTime")
 

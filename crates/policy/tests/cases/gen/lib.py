@@ -40,6 +40,7 @@ ID_VS_RES = UG + "access_policies_identity-vs-resource.html"
 ROLE_TRUST = UG + "id_roles_compare-resource-policies.html"
 SCP_EVAL = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"
 SCPS = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html"
+AA_CHECKS = UG + "access-analyzer-reference-policy-checks.html"
 ASSUME_ROLE = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"
 
 V12 = "2012-10-17"
