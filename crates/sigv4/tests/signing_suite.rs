@@ -7,6 +7,12 @@
 //! Two directories (`double-encode-path`, `double-url-encode`) have no
 //! `context.json`; they are run by their own tests at the bottom.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test harness: a fixture that cannot be read or parsed is a failed test"
+)]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
