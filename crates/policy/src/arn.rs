@@ -1,0 +1,170 @@
+//! ARNs and ARN patterns. An ARN is `arn:partition:service:region:account:resource`;
+//! the resource part (after the fifth colon) may itself hold colons and slashes and
+//! is matched as one unit. Matching is case-sensitive and segment by segment: a `*`
+//! in the region never eats into the account.
+
+use crate::pattern::{Glob, Tok};
+
+/// A parsed ARN, borrowing from its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`, ...
+    pub partition: &'a str,
+    /// Service namespace (`s3`, `iam`, ...).
+    pub service: &'a str,
+    /// Region, empty for global services.
+    pub region: &'a str,
+    /// Account id, empty for S3 buckets.
+    pub account: &'a str,
+    /// Everything after the fifth colon.
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// Splits an ARN into its six parts; `None` if it is not one.
+    #[must_use]
+    pub fn parse(text: &'a str) -> Option<Self> {
+        let mut it = text.splitn(6, ':');
+        if it.next()? != "arn" {
+            return None;
+        }
+        Some(Self {
+            partition: it.next()?,
+            service: it.next()?,
+            region: it.next()?,
+            account: it.next()?,
+            resource: it.next()?,
+        })
+    }
+}
+
+/// Whether `s` looks like an ARN IAM accepts as an `AWS` principal.
+pub(crate) fn principal_arn_is_valid(s: &str) -> bool {
+    Arn::parse(s).is_some_and(|a| {
+        (a.service == "iam" || a.service == "sts") && a.region.is_empty() && !a.resource.is_empty()
+    })
+}
+
+/// A compiled ARN pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArnPattern {
+    Any,
+    /// Five segment globs and the resource glob.
+    Parts(Box<[Glob; 6]>),
+    /// Not six colon-separated parts: matched as one string.
+    Whole(Glob),
+}
+
+impl ArnPattern {
+    #[cfg(test)]
+    pub(crate) fn compile(pattern: &str) -> Self {
+        Self::from_tokens(crate::pattern::tokenize(pattern))
+    }
+
+    /// Builds the pattern from tokens, splitting literals on the first five colons.
+    pub(crate) fn from_tokens(toks: Vec<Tok>) -> Self {
+        if matches!(toks.as_slice(), [Tok::Star]) {
+            return Self::Any;
+        }
+        let mut parts: Vec<Vec<Tok>> = vec![Vec::new()];
+        for t in &toks {
+            match t {
+                Tok::Lit(s) => {
+                    let mut rest: &str = s;
+                    while parts.len() < 6 {
+                        let Some(i) = rest.find(':') else { break };
+                        if let Some(head) = rest.get(..i).filter(|h| !h.is_empty()) {
+                            push(&mut parts, Tok::Lit(head.into()));
+                        }
+                        parts.push(Vec::new());
+                        rest = rest.get(i + 1..).unwrap_or_default();
+                    }
+                    if !rest.is_empty() {
+                        push(&mut parts, Tok::Lit(rest.into()));
+                    }
+                }
+                other => push(&mut parts, other.clone()),
+            }
+        }
+        let first_is_arn =
+            matches!(parts.first().map(Vec::as_slice), Some([Tok::Lit(s)]) if &**s == "arn");
+        if parts.len() != 6 || !first_is_arn {
+            return Self::Whole(Glob::from_tokens(toks, false));
+        }
+        let mut it = parts
+            .into_iter()
+            .skip(1)
+            .map(|p| Glob::from_tokens(p, false));
+        let mut g = || it.next().unwrap_or(Glob::Any);
+        // Slot 0 (the literal `arn`) is checked by `Arn::parse`; keep the layout simple.
+        Self::Parts(Box::new([Glob::Any, g(), g(), g(), g(), g()]))
+    }
+
+    pub(crate) fn matches(&self, text: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Whole(g) => g.matches(text, false),
+            Self::Parts(p) => {
+                let Some(a) = Arn::parse(text) else {
+                    return false;
+                };
+                let [_, partition, service, region, account, resource] = &**p;
+                partition.matches(a.partition, false)
+                    && service.matches(a.service, false)
+                    && region.matches(a.region, false)
+                    && account.matches(a.account, false)
+                    && resource.matches(a.resource, false)
+            }
+        }
+    }
+}
+
+fn push(parts: &mut [Vec<Tok>], t: Tok) {
+    if let Some(last) = parts.last_mut() {
+        last.push(t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, t: &str) -> bool {
+        ArnPattern::compile(p).matches(t)
+    }
+
+    #[test]
+    fn parse_arn() {
+        let a = Arn::parse("arn:aws:s3:::bucket/a:b").unwrap();
+        assert_eq!(a.resource, "bucket/a:b");
+        assert_eq!(a.account, "");
+        assert!(Arn::parse("arn:aws:s3").is_none());
+        assert!(Arn::parse("*").is_none());
+    }
+
+    #[test]
+    fn segment_matching() {
+        assert!(m("*", "anything"));
+        assert!(m("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c"));
+        assert!(!m("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket2/a"));
+        assert!(m(
+            "arn:aws:ec2:*:*:instance/*",
+            "arn:aws:ec2:us-east-1:111122223333:instance/i-1"
+        ));
+        // A `*` in the region does not cross into the account.
+        assert!(!m(
+            "arn:aws:ec2:*:111122223333:instance/*",
+            "arn:aws:ec2:us-east-1:999:111122223333:instance/i-1"
+        ));
+        assert!(m("arn:aws:iam::*", "arn:aws:iam::111122223333:user/a"));
+        // Case-sensitive.
+        assert!(!m("arn:aws:s3:::Bucket/*", "arn:aws:s3:::bucket/x"));
+        assert!(m(
+            "arn:aws:iam::111122223333:user/*",
+            "arn:aws:iam::111122223333:user/path/alice"
+        ));
+        assert!(m("arn:aws:s3:::b/?", "arn:aws:s3:::b/x"));
+        assert!(m("arn:*:s3:::b", "arn:aws-cn:s3:::b"));
+        assert!(!m("arn:aws:s3:::b", "arn:aws:s3:::b/x"));
+    }
+}

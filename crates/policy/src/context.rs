@@ -1,0 +1,388 @@
+//! Who asks, for what, and the request context. Context keys are lowercased once at
+//! construction (keys are case-insensitive in IAM) and every value is pre-parsed into
+//! each type it can be read as, so that evaluating a condition never parses or
+//! allocates.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::condition::{decode_base64, parse_date, parse_number};
+use crate::error::Error;
+
+/// The kind of identity making the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// The account's root user: bound only by SCPs and resource-policy denies.
+    Root,
+    /// An IAM user.
+    User,
+    /// An assumed-role session (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+    RoleSession,
+    /// A federated user session (GetFederationToken).
+    FederatedUser,
+    /// An AWS service principal (`ec2.amazonaws.com`): `arn` holds the service name.
+    Service,
+    /// An unauthenticated caller.
+    Anonymous,
+}
+
+/// The identity making a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// What kind of identity.
+    pub kind: PrincipalKind,
+    /// Its ARN (for a role session: the assumed-role ARN; for a service: its name).
+    pub arn: String,
+    /// Its account id.
+    pub account: String,
+    /// For a role session: the role's ARN.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// Its unique id (AIDA..., AROA...), which IAM writes into policies in place of
+    /// deleted principals.
+    #[serde(default)]
+    pub unique_id: Option<String>,
+    /// For a web-identity or SAML session: the identity provider.
+    #[serde(default)]
+    pub federated_provider: Option<String>,
+    /// The S3 canonical user id.
+    #[serde(default)]
+    pub canonical_user: Option<String>,
+}
+
+impl Principal {
+    /// A principal of `kind` with `arn`, its account taken from the ARN.
+    #[must_use]
+    pub fn new(kind: PrincipalKind, arn: impl Into<String>) -> Self {
+        let arn = arn.into();
+        let account = crate::arn::Arn::parse(&arn)
+            .map(|a| a.account.to_owned())
+            .unwrap_or_default();
+        let role_arn = if kind == PrincipalKind::RoleSession {
+            role_arn_of_session(&arn)
+        } else {
+            None
+        };
+        Self {
+            kind,
+            arn,
+            account,
+            role_arn,
+            unique_id: None,
+            federated_provider: None,
+            canonical_user: None,
+        }
+    }
+}
+
+/// `arn:aws:sts::A:assumed-role/R/S` → `arn:aws:iam::A:role/R` (the path is not in
+/// the session ARN; callers that know it set `role_arn` themselves).
+fn role_arn_of_session(arn: &str) -> Option<String> {
+    let a = crate::arn::Arn::parse(arn)?;
+    let rest = a.resource.strip_prefix("assumed-role/")?;
+    let role = rest.split('/').next()?;
+    Some(format!(
+        "arn:{}:iam::{}:role/{}",
+        a.partition, a.account, role
+    ))
+}
+
+/// The type of a context entry, as in iam:SimulateCustomPolicy's `ContextKeyType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ContextType {
+    /// `string`
+    String,
+    /// `stringList`
+    StringList,
+    /// `numeric`
+    Numeric,
+    /// `numericList`
+    NumericList,
+    /// `boolean`
+    Boolean,
+    /// `booleanList`
+    BooleanList,
+    /// `ip`
+    Ip,
+    /// `ipList`
+    IpList,
+    /// `binary` (base64 text)
+    Binary,
+    /// `binaryList`
+    BinaryList,
+    /// `date` (ISO 8601 or epoch seconds)
+    Date,
+    /// `dateList`
+    DateList,
+}
+
+impl ContextType {
+    /// Whether the key is multivalued.
+    #[must_use]
+    pub fn is_list(self) -> bool {
+        matches!(
+            self,
+            Self::StringList
+                | Self::NumericList
+                | Self::BooleanList
+                | Self::IpList
+                | Self::BinaryList
+                | Self::DateList
+        )
+    }
+}
+
+/// One context entry as a caller supplies it (the shape of SimulateCustomPolicy's
+/// `ContextEntries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextEntry {
+    /// The key, any case.
+    pub key: String,
+    /// The value type.
+    #[serde(rename = "type")]
+    pub ty: ContextType,
+    /// The values as text.
+    pub values: Vec<String>,
+}
+
+/// One context value with every reading of it computed up front.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextValue {
+    text: Box<str>,
+    number: Option<f64>,
+    date: Option<i128>,
+    ip: Option<IpAddr>,
+    boolean: Option<bool>,
+    binary: Option<Box<[u8]>>,
+}
+
+impl ContextValue {
+    fn new(text: &str, ty: ContextType) -> Self {
+        let binary = if matches!(ty, ContextType::Binary | ContextType::BinaryList) {
+            decode_base64(text).map(Vec::into_boxed_slice)
+        } else {
+            Some(text.as_bytes().into())
+        };
+        Self {
+            text: text.into(),
+            number: parse_number(text),
+            date: parse_date(text),
+            ip: text.parse().ok(),
+            boolean: if text.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if text.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                None
+            },
+            binary,
+        }
+    }
+
+    /// The value as text.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    pub(crate) fn number(&self) -> Option<f64> {
+        self.number
+    }
+    pub(crate) fn date(&self) -> Option<i128> {
+        self.date
+    }
+    pub(crate) fn ip(&self) -> Option<IpAddr> {
+        self.ip
+    }
+    pub(crate) fn boolean(&self) -> Option<bool> {
+        self.boolean
+    }
+    pub(crate) fn binary(&self) -> Option<&[u8]> {
+        self.binary.as_deref()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    key: Box<str>,
+    display: Box<str>,
+    ty: ContextType,
+    values: Vec<ContextValue>,
+}
+
+/// The request context: typed values under case-insensitive keys.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Context {
+    /// Sorted by lowercased key.
+    entries: Vec<Entry>,
+}
+
+impl Context {
+    /// An empty context.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds a context from entries.
+    ///
+    /// # Errors
+    /// [`Error::InvalidContext`] when a value is not of its declared type, or a
+    /// single-valued type has several values.
+    pub fn from_entries<'a>(
+        entries: impl IntoIterator<Item = &'a ContextEntry>,
+    ) -> Result<Self, Error> {
+        let mut c = Self::new();
+        for e in entries {
+            c.insert(&e.key, e.ty, e.values.iter().map(String::as_str))?;
+        }
+        Ok(c)
+    }
+
+    /// Adds (or replaces) a key.
+    ///
+    /// # Errors
+    /// As [`Context::from_entries`].
+    pub fn insert<'a>(
+        &mut self,
+        key: &str,
+        ty: ContextType,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        let invalid = |detail: String| Error::InvalidContext {
+            key: key.to_owned(),
+            detail,
+        };
+        let values: Vec<&str> = values.into_iter().collect();
+        if !ty.is_list() && values.len() > 1 {
+            return Err(invalid(format!(
+                "type {ty:?} takes one value, not {}",
+                values.len()
+            )));
+        }
+        for v in &values {
+            let ok = match ty {
+                ContextType::String | ContextType::StringList => true,
+                ContextType::Numeric | ContextType::NumericList => parse_number(v).is_some(),
+                ContextType::Date | ContextType::DateList => parse_date(v).is_some(),
+                ContextType::Boolean | ContextType::BooleanList => {
+                    v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+                }
+                ContextType::Ip | ContextType::IpList => v.parse::<IpAddr>().is_ok(),
+                ContextType::Binary | ContextType::BinaryList => decode_base64(v).is_some(),
+            };
+            if !ok {
+                return Err(invalid(format!("`{v}` is not a valid {ty:?} value")));
+            }
+        }
+        let entry = Entry {
+            key: key.to_ascii_lowercase().into(),
+            display: key.into(),
+            ty,
+            values: values.iter().map(|v| ContextValue::new(v, ty)).collect(),
+        };
+        match self.entries.binary_search_by(|e| e.key.cmp(&entry.key)) {
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    *slot = entry;
+                }
+            }
+            Err(i) => self.entries.insert(i, entry),
+        }
+        Ok(())
+    }
+
+    /// The values of `key`, which must already be lowercase (policies lowercase
+    /// their keys when compiled). `None` when the key is absent.
+    #[must_use]
+    pub fn get(&self, lowercase_key: &str) -> Option<&[ContextValue]> {
+        self.entries
+            .binary_search_by(|e| (*e.key).cmp(lowercase_key))
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|e| e.values.as_slice())
+    }
+
+    /// Looks a key up in any case (allocates; for callers, not the hot path).
+    #[must_use]
+    pub fn get_any_case(&self, key: &str) -> Option<&[ContextValue]> {
+        self.get(&key.to_ascii_lowercase())
+    }
+
+    /// The keys as given, in lowercase order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| &*e.display)
+    }
+
+    /// The declared type of a lowercase key.
+    #[must_use]
+    pub fn type_of(&self, lowercase_key: &str) -> Option<ContextType> {
+        self.entries
+            .binary_search_by(|e| (*e.key).cmp(lowercase_key))
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|e| e.ty)
+    }
+}
+
+/// One authorisation request. Borrowed throughout so that building one is free.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Who asks.
+    pub principal: &'a Principal,
+    /// `service:Action`.
+    pub action: &'a str,
+    /// The resource ARN (or `*` for actions without a resource).
+    pub resource: &'a str,
+    /// The account owning the resource; `None` = the principal's account.
+    pub resource_account: Option<&'a str>,
+    /// The request context.
+    pub context: &'a Context,
+}
+
+impl Request<'_> {
+    /// Whether principal and resource are in the same account.
+    #[must_use]
+    pub fn same_account(&self) -> bool {
+        self.resource_account
+            .is_none_or(|a| a == self.principal.account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_case_insensitive_and_typed() {
+        let mut c = Context::new();
+        c.insert("aws:SourceIp", ContextType::Ip, ["203.0.113.7"])
+            .unwrap();
+        c.insert("AWS:PrincipalTag/Team", ContextType::String, ["blue"])
+            .unwrap();
+        assert_eq!(c.get("aws:principaltag/team").unwrap()[0].text(), "blue");
+        assert!(c.get("aws:sourceip").unwrap()[0].ip().is_some());
+        assert!(c.get("aws:SourceIp").is_none());
+        assert!(c.insert("aws:SourceIp", ContextType::Ip, ["nope"]).is_err());
+        assert!(c.insert("k:x", ContextType::String, ["a", "b"]).is_err());
+        assert!(
+            c.insert("k:x", ContextType::Date, ["2026-01-01T00:00:00Z"])
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn role_session_principal() {
+        let p = Principal::new(
+            PrincipalKind::RoleSession,
+            "arn:aws:sts::111122223333:assumed-role/Admin/bob",
+        );
+        assert_eq!(p.account, "111122223333");
+        assert_eq!(
+            p.role_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:role/Admin")
+        );
+    }
+}

@@ -1,0 +1,314 @@
+//! Explanations: the full evaluation, statement by statement, for people (text) and
+//! programs (JSON). It looks at every statement, not only the indexed candidates, and
+//! says for each statement whose action matched which element stopped it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::action::split_action;
+use crate::authorizer::{Decision, PolicySet, PolicySource, StatementRef, Tally, decide};
+use crate::context::{PrincipalKind, Request};
+use crate::document::Effect;
+use crate::policy::{CStatement, Grant, Policy};
+
+/// A statement named for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementInfo {
+    /// Which kind of policy.
+    pub source: PolicySource,
+    /// The policy's id.
+    pub policy_id: String,
+    /// The statement's 0-based index.
+    pub index: usize,
+    /// Its `Sid`.
+    pub sid: Option<String>,
+    /// Its effect.
+    pub effect: Effect,
+}
+
+/// Why a statement did not apply: the first element that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "element", rename_all = "snake_case")]
+pub enum Mismatch {
+    /// `Action`/`NotAction` does not cover the action.
+    Action,
+    /// `Principal`/`NotPrincipal` does not cover the caller.
+    Principal,
+    /// `Resource`/`NotResource` does not cover the resource.
+    Resource,
+    /// A condition is false.
+    Condition {
+        /// The operator as written.
+        operator: String,
+        /// The key as written.
+        key: String,
+        /// Whether the request had the key.
+        key_present: bool,
+    },
+}
+
+/// One statement's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementTrace {
+    /// The statement.
+    pub statement: StatementInfo,
+    /// `None` when it applied.
+    pub mismatch: Option<Mismatch>,
+    /// For a resource-policy statement that applied: how it named the caller.
+    pub grant: Option<Grant>,
+}
+
+/// A decision with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// The decision (always equal to [`crate::authorize`]'s).
+    pub decision: Decision,
+    /// The statements that decided it.
+    pub deciding: Vec<StatementInfo>,
+    /// Every statement whose action matched, with what stopped it (the nearest ones).
+    pub statements: Vec<StatementTrace>,
+    /// Context keys that applicable statements test but the request lacks.
+    pub missing_context_keys: Vec<String>,
+    /// The action and resource asked for.
+    pub action: String,
+    /// The resource asked for.
+    pub resource: String,
+}
+
+fn info(set: &PolicySet, rp: Option<&Policy>, r: &StatementRef) -> Option<StatementInfo> {
+    let p = set.policy(r, rp)?;
+    let st = p.statements().get(r.statement as usize)?;
+    Some(StatementInfo {
+        source: r.source,
+        policy_id: p.id().to_owned(),
+        index: r.statement as usize,
+        sid: st.sid.as_deref().map(str::to_owned),
+        effect: st.effect,
+    })
+}
+
+/// Evaluates with every detail. Slower than [`crate::authorize`] and allocating.
+#[must_use]
+pub fn explain(
+    set: &PolicySet,
+    resource_policy: Option<&Policy>,
+    req: &Request<'_>,
+) -> Explanation {
+    let (service, name) = split_action(req.action);
+    let skip_identity_side = matches!(
+        req.principal.kind,
+        PrincipalKind::Root | PrincipalKind::Service | PrincipalKind::Anonymous
+    );
+    let mut sources: Vec<(PolicySource, u32, &Policy)> = Vec::new();
+    for (level, ps) in set.scps().iter().enumerate() {
+        for (i, p) in ps.iter().enumerate() {
+            sources.push((
+                PolicySource::Scp {
+                    level: u8::try_from(level).unwrap_or(u8::MAX),
+                },
+                to_u32(i),
+                p,
+            ));
+        }
+    }
+    if let Some(rp) = resource_policy {
+        sources.push((PolicySource::Resource, 0, rp));
+    }
+    if !skip_identity_side {
+        for (i, p) in set.identity().iter().enumerate() {
+            sources.push((PolicySource::Identity, to_u32(i), p));
+        }
+        if let Some(b) = set.boundary() {
+            sources.push((PolicySource::Boundary, 0, b));
+        }
+        for (i, p) in set.session().into_iter().flatten().enumerate() {
+            sources.push((PolicySource::Session, to_u32(i), p));
+        }
+    }
+    let mut tally = Tally::default();
+    let mut traces = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    for (source, pi, p) in sources {
+        for (si, st) in p.statements().iter().enumerate() {
+            let r = StatementRef {
+                source,
+                policy: pi,
+                statement: to_u32(si),
+            };
+            if !st.action_matches(req.action, service, name) {
+                continue;
+            }
+            let (mismatch, grant) = trace(st, req, &mut missing);
+            if mismatch.is_none()
+                && let Some(g) = grant
+            {
+                tally.record(r, st.effect, g);
+            }
+            if let Some(i) = info(set, resource_policy, &r) {
+                traces.push(StatementTrace {
+                    statement: i,
+                    mismatch,
+                    grant: if source == PolicySource::Resource {
+                        grant
+                    } else {
+                        None
+                    },
+                });
+            }
+        }
+    }
+    let outcome = decide(&tally, set, resource_policy.map(Policy::kind), req);
+    let mut deciding: Vec<StatementInfo> = outcome
+        .deciding
+        .iter()
+        .filter_map(|r| info(set, resource_policy, &r))
+        .collect();
+    // `decide` keeps one allowing statement per SCP level for the first four levels; list the rest.
+    if outcome.decision == Decision::Allow {
+        for t in &traces {
+            if t.mismatch.is_none()
+                && t.statement.effect == Effect::Allow
+                && matches!(t.statement.source, PolicySource::Scp { level } if level >= 4)
+                && !deciding.iter().any(|d| d.source == t.statement.source)
+            {
+                deciding.push(t.statement.clone());
+            }
+        }
+    }
+    Explanation {
+        decision: outcome.decision,
+        deciding,
+        statements: traces,
+        missing_context_keys: missing,
+        action: req.action.to_owned(),
+        resource: req.resource.to_owned(),
+    }
+}
+
+fn to_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// The first failing element of a statement whose action matched, and the keys its
+/// conditions test that the request lacks.
+fn trace(
+    st: &CStatement,
+    req: &Request<'_>,
+    missing: &mut Vec<String>,
+) -> (Option<Mismatch>, Option<Grant>) {
+    let Some(grant) = st.principal_grant(req.principal) else {
+        return (Some(Mismatch::Principal), None);
+    };
+    if !st.resource_matches(req) {
+        return (Some(Mismatch::Resource), None);
+    }
+    let mut failed = None;
+    for c in &*st.conditions {
+        let present = req.context.get(&c.key).is_some_and(|v| !v.is_empty());
+        if !present && !missing.iter().any(|m| m.eq_ignore_ascii_case(&c.key)) {
+            missing.push(c.key_text.to_string());
+        }
+        if failed.is_none() && !c.eval(req.context) {
+            failed = Some(Mismatch::Condition {
+                operator: c.operator_text.to_string(),
+                key: c.key_text.to_string(),
+                key_present: present,
+            });
+        }
+    }
+    match failed {
+        Some(m) => (Some(m), None),
+        None => (None, Some(grant)),
+    }
+}
+
+impl fmt::Display for StatementInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match self.source {
+            PolicySource::Identity => "identity policy".to_owned(),
+            PolicySource::Boundary => "permissions boundary".to_owned(),
+            PolicySource::Session => "session policy".to_owned(),
+            PolicySource::Scp { level } => format!("SCP (level {level})"),
+            PolicySource::Resource => "resource policy".to_owned(),
+        };
+        write!(f, "{source} `{}` statement {}", self.policy_id, self.index)?;
+        if let Some(sid) = &self.sid {
+            write!(f, " (Sid `{sid}`)")?;
+        }
+        write!(f, " [{}]", self.effect.as_str())
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:?}: {} on {}",
+            self.decision, self.action, self.resource
+        )?;
+        match self.decision {
+            Decision::Allow => writeln!(f, "allowed by:")?,
+            Decision::ExplicitDeny => writeln!(f, "denied by:")?,
+            Decision::ImplicitDeny => {
+                if self
+                    .statements
+                    .iter()
+                    .any(|t| t.mismatch.is_none() && t.statement.effect == Effect::Allow)
+                {
+                    writeln!(
+                        f,
+                        "not every policy type that must allow did (boundary, session policy, SCP level or the other account)"
+                    )?;
+                } else {
+                    writeln!(f, "no statement allows it")?;
+                }
+            }
+        }
+        for d in &self.deciding {
+            writeln!(f, "  - {d}")?;
+        }
+        if self.decision != Decision::Allow {
+            let near: Vec<_> = self
+                .statements
+                .iter()
+                .filter(|t| t.mismatch.is_some())
+                .collect();
+            if near.is_empty() && self.statements.is_empty() {
+                writeln!(f, "no statement covers action {}", self.action)?;
+            }
+            if !near.is_empty() {
+                writeln!(f, "statements that cover the action but did not apply:")?;
+            }
+            for t in near {
+                let why = match &t.mismatch {
+                    Some(Mismatch::Action) => "the action does not match".to_owned(),
+                    Some(Mismatch::Principal) => "the principal does not match".to_owned(),
+                    Some(Mismatch::Resource) => {
+                        format!("the resource {} does not match", self.resource)
+                    }
+                    Some(Mismatch::Condition {
+                        operator,
+                        key,
+                        key_present: false,
+                    }) => {
+                        format!("condition {operator} on {key} is false: the request has no {key}")
+                    }
+                    Some(Mismatch::Condition { operator, key, .. }) => {
+                        format!("condition {operator} on {key} is false")
+                    }
+                    None => String::new(),
+                };
+                writeln!(f, "  - {}: {why}", t.statement)?;
+            }
+        }
+        if !self.missing_context_keys.is_empty() {
+            writeln!(
+                f,
+                "missing context keys: {}",
+                self.missing_context_keys.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}

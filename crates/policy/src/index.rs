@@ -1,0 +1,131 @@
+//! The action index: which statements can match a requested action. Exact action
+//! names go in a hash map (keys lowercased; the request's action is lowercased into a
+//! stack buffer, so lookups do not allocate), `service:pattern` statements in a
+//! per-service list, and everything else (`*`, `NotAction`, wildcard services) in one
+//! list always looked at. Each statement sits in exactly one of the three places for a
+//! given action, so no statement is looked at twice.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::action::ActionPattern;
+use crate::pattern::Glob;
+use crate::policy::CStatement;
+
+/// A small fast hasher for short ASCII keys (FxHash's multiply-rotate). The keys are
+/// action names from policies, not attacker-chosen in bulk, so no DoS resistance is
+/// needed.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(SEED);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(SEED);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<V> = HashMap<Box<str>, V, BuildHasherDefault<FxHasher>>;
+
+/// Candidate statements per action. `T` names a statement (an index, or a
+/// (policy, statement) pair in a policy set).
+#[derive(Debug, Clone)]
+pub(crate) struct ActionIndex<T> {
+    exact: FxMap<Vec<T>>,
+    service: FxMap<Vec<T>>,
+    global: Vec<T>,
+}
+
+impl<T> Default for ActionIndex<T> {
+    fn default() -> Self {
+        Self {
+            exact: FxMap::default(),
+            service: FxMap::default(),
+            global: Vec::new(),
+        }
+    }
+}
+
+/// Where the candidates of one lookup come from: `exact` ones are known to match the
+/// action; the others still need the action check.
+pub(crate) struct Candidates<'a, T> {
+    pub exact: &'a [T],
+    pub others: [&'a [T]; 2],
+}
+
+impl<T: Copy> ActionIndex<T> {
+    pub(crate) fn insert(&mut self, s: &CStatement, t: T) {
+        if s.actions_negated
+            || s.actions
+                .iter()
+                .any(|a| !matches!(a, ActionPattern::Service { .. }))
+        {
+            self.global.push(t);
+            return;
+        }
+        let mut services: HashSet<&str> = HashSet::new();
+        for a in &*s.actions {
+            if let ActionPattern::Service { service, name } = a
+                && name.as_exact().is_none()
+            {
+                services.insert(service);
+            }
+        }
+        let mut keys: HashSet<String> = HashSet::new();
+        for a in &*s.actions {
+            if let ActionPattern::Service {
+                service,
+                name: Glob::Exact(n),
+            } = a
+                && !services.contains(&**service)
+            {
+                keys.insert(format!("{service}:{n}"));
+            }
+        }
+        for k in keys {
+            self.exact.entry(k.into()).or_default().push(t);
+        }
+        for sv in services {
+            self.service.entry(sv.into()).or_default().push(t);
+        }
+    }
+
+    /// The statements that can match `action`.
+    pub(crate) fn lookup(&self, action: &str) -> Candidates<'_, T> {
+        let mut buf = [0u8; 128];
+        let lowered: Option<&str> = buf.get_mut(..action.len()).and_then(|b| {
+            b.copy_from_slice(action.as_bytes());
+            b.make_ascii_lowercase();
+            std::str::from_utf8(b).ok()
+        });
+        let owned;
+        let lower = match lowered {
+            Some(l) => l,
+            None => {
+                owned = action.to_ascii_lowercase();
+                owned.as_str()
+            }
+        };
+        let service = lower.split_once(':').map_or("", |(s, _)| s);
+        Candidates {
+            exact: self.exact.get(lower).map_or(&[], Vec::as_slice),
+            others: [
+                self.service.get(service).map_or(&[], Vec::as_slice),
+                &self.global,
+            ],
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! The compiled form of a policy document: patterns precompiled, values pre-parsed,
+//! keys lowercased, statements indexed by action. Immutable and `Send + Sync`, so one
+//! compiled policy is shared by `Arc` among every principal it is attached to.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::action::ActionPattern;
+use crate::arn::ArnPattern;
+use crate::condition::Condition;
+use crate::context::{Principal, PrincipalKind, Request};
+use crate::document::{
+    self, Effect, ParseOptions, PolicyDocument, PolicyKind, PrincipalType, PrincipalValue,
+};
+use crate::error::{AwsErrorCode, Diagnostic, Error, Position};
+use crate::index::ActionIndex;
+use crate::pattern::{self, TTok};
+
+/// A compiled policy.
+#[derive(Debug)]
+pub struct Policy {
+    id: Box<str>,
+    kind: PolicyKind,
+    statements: Box<[CStatement]>,
+    index: ActionIndex<u32>,
+    uses_variables: bool,
+}
+
+/// How a resource-based policy's `Principal` named the caller. It decides whether
+/// the grant needs the caller's identity policies too (see [`crate::authorize`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Grant {
+    /// The account (`123456789012` or `arn:aws:iam::123456789012:root`): the account
+    /// delegates to its own identity policies.
+    Account,
+    /// The role's ARN, for a session of that role: limited by the session's
+    /// permissions boundary and session policies.
+    RoleArn,
+    /// The caller itself (user, session, service, `*`): a grant of its own.
+    Direct,
+}
+
+#[derive(Debug)]
+pub(crate) struct CStatement {
+    pub sid: Option<Box<str>>,
+    pub effect: Effect,
+    pub principal: Option<PrincipalMatcher>,
+    pub actions_negated: bool,
+    pub actions: Box<[ActionPattern]>,
+    /// `None`: no resource element (trust policies; SCPs that leave it out).
+    pub resources: Option<(bool, Box<[ResourcePattern]>)>,
+    pub conditions: Box<[Condition]>,
+}
+
+#[derive(Debug)]
+pub(crate) struct PrincipalMatcher {
+    pub negated: bool,
+    pub entries: Box<[PEntry]>,
+}
+
+#[derive(Debug)]
+pub(crate) enum PEntry {
+    Any,
+    Account(Box<str>),
+    Arn(Box<str>),
+    Service(Box<str>),
+    Federated(Box<str>),
+    Canonical(Box<str>),
+    UniqueId(Box<str>),
+}
+
+#[derive(Debug)]
+pub(crate) enum ResourcePattern {
+    Static(ArnPattern),
+    Dynamic(Box<[TTok]>),
+}
+
+impl Policy {
+    /// Parses and compiles in one step.
+    ///
+    /// # Errors
+    /// As [`document::parse`].
+    pub fn parse(
+        id: impl Into<String>,
+        text: &str,
+        options: impl Into<ParseOptions>,
+    ) -> Result<Arc<Self>, Error> {
+        let doc = document::parse(text, options)?;
+        Self::compile(id, &doc).map(Arc::new)
+    }
+
+    /// Compiles a parsed document.
+    ///
+    /// # Errors
+    /// [`Error::Policy`] if the document holds a value that does not compile (only
+    /// possible for documents built in code: [`document::parse`] checks them all).
+    pub fn compile(id: impl Into<String>, doc: &PolicyDocument) -> Result<Self, Error> {
+        let variables = doc.variables_enabled();
+        let mut statements = Vec::with_capacity(doc.statements.len());
+        for (si, s) in doc.statements.iter().enumerate() {
+            let mut conditions = Vec::new();
+            for block in &s.condition {
+                for entry in &block.entries {
+                    let c = Condition::compile(block, entry, variables).ok_or_else(|| {
+                        Error::Policy(vec![Diagnostic {
+                            code: AwsErrorCode::MalformedPolicyDocument,
+                            aws_message: "Syntax errors in policy.".to_owned(),
+                            detail: format!(
+                                "a value of `{}` does not fit operator `{}`",
+                                entry.key.value, block.operator.value
+                            ),
+                            path: format!(
+                                "Statement[{si}].Condition.{}.{}",
+                                block.operator.value, entry.key.value
+                            ),
+                            position: Position { line: 0, column: 0 },
+                            span: entry.key.span,
+                        }])
+                    })?;
+                    conditions.push(c);
+                }
+            }
+            statements.push(CStatement {
+                sid: s.sid.as_ref().map(|x| x.value.as_str().into()),
+                effect: s.effect.value,
+                principal: s.principal.as_ref().map(|p| PrincipalMatcher {
+                    negated: p.negated,
+                    entries: match &p.value {
+                        PrincipalValue::Wildcard => Box::new([PEntry::Any]),
+                        PrincipalValue::Map(m) => m
+                            .iter()
+                            .flat_map(|(ty, list)| {
+                                list.items.iter().map(|v| principal_entry(*ty, &v.value))
+                            })
+                            .collect(),
+                    },
+                }),
+                actions_negated: s.action.negated,
+                actions: s
+                    .action
+                    .values
+                    .items
+                    .iter()
+                    .map(|a| ActionPattern::compile(&a.value))
+                    .collect(),
+                resources: s.resource.as_ref().map(|r| {
+                    (
+                        r.negated,
+                        r.values
+                            .items
+                            .iter()
+                            .map(|v| resource_pattern(&v.value, variables))
+                            .collect(),
+                    )
+                }),
+                conditions: conditions.into_boxed_slice(),
+            });
+        }
+        let mut index = ActionIndex::default();
+        for (i, s) in statements.iter().enumerate() {
+            index.insert(s, u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        let uses_variables = statements.iter().any(CStatement::uses_variables);
+        Ok(Self {
+            id: id.into().into(),
+            kind: doc.kind,
+            statements: statements.into_boxed_slice(),
+            index,
+            uses_variables,
+        })
+    }
+
+    /// The policy's id (a name or ARN chosen by the caller).
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What the policy was parsed as.
+    #[must_use]
+    pub fn kind(&self) -> PolicyKind {
+        self.kind
+    }
+
+    /// The number of statements.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Whether the policy has no statement.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// The `Sid` of statement `i`.
+    #[must_use]
+    pub fn sid(&self, i: usize) -> Option<&str> {
+        self.statements.get(i).and_then(|s| s.sid.as_deref())
+    }
+
+    /// Whether evaluating this policy may substitute policy variables (and so allocate).
+    #[must_use]
+    pub fn uses_variables(&self) -> bool {
+        self.uses_variables
+    }
+
+    pub(crate) fn statements(&self) -> &[CStatement] {
+        &self.statements
+    }
+
+    pub(crate) fn index(&self) -> &ActionIndex<u32> {
+        &self.index
+    }
+}
+
+fn principal_entry(ty: PrincipalType, v: &str) -> PEntry {
+    match ty {
+        PrincipalType::Aws if v == "*" => PEntry::Any,
+        PrincipalType::Aws if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) => {
+            PEntry::Account(v.into())
+        }
+        PrincipalType::Aws => match crate::arn::Arn::parse(v) {
+            Some(a) if a.service == "iam" && a.resource == "root" => {
+                PEntry::Account(a.account.into())
+            }
+            Some(_) => PEntry::Arn(v.into()),
+            None => PEntry::UniqueId(v.into()),
+        },
+        PrincipalType::Service => PEntry::Service(v.into()),
+        PrincipalType::Federated => PEntry::Federated(v.into()),
+        PrincipalType::CanonicalUser => PEntry::Canonical(v.into()),
+    }
+}
+
+fn resource_pattern(v: &str, variables: bool) -> ResourcePattern {
+    let toks = if variables {
+        pattern::parse_template(v, true)
+    } else {
+        pattern::parse_template_literal(v, true)
+    };
+    if pattern::has_vars(&toks) {
+        ResourcePattern::Dynamic(toks.into_boxed_slice())
+    } else {
+        ResourcePattern::Static(ArnPattern::from_tokens(pattern::plain_tokens(toks)))
+    }
+}
+
+impl ResourcePattern {
+    pub(crate) fn matches(&self, resource: &str, req: &Request<'_>) -> bool {
+        match self {
+            Self::Static(p) => p.matches(resource),
+            Self::Dynamic(toks) => pattern::resolve(toks, req.context)
+                .is_some_and(|t| ArnPattern::from_tokens(t).matches(resource)),
+        }
+    }
+}
+
+impl PEntry {
+    fn grant(&self, p: &Principal) -> Option<Grant> {
+        let kind_has_account = !matches!(p.kind, PrincipalKind::Service | PrincipalKind::Anonymous);
+        match self {
+            Self::Any => Some(Grant::Direct),
+            Self::Account(a) => (kind_has_account && p.account == **a).then_some(Grant::Account),
+            Self::Arn(a) => {
+                if p.arn == **a {
+                    Some(Grant::Direct)
+                } else if p.role_arn.as_deref() == Some(&**a) {
+                    Some(Grant::RoleArn)
+                } else {
+                    None
+                }
+            }
+            Self::Service(s) => {
+                (p.kind == PrincipalKind::Service && p.arn == **s).then_some(Grant::Direct)
+            }
+            Self::Federated(f) => {
+                (p.federated_provider.as_deref() == Some(&**f)).then_some(Grant::Direct)
+            }
+            Self::Canonical(c) => {
+                (p.canonical_user.as_deref() == Some(&**c)).then_some(Grant::Direct)
+            }
+            Self::UniqueId(u) => (p.unique_id.as_deref() == Some(&**u)).then_some(Grant::Direct),
+        }
+    }
+}
+
+impl PrincipalMatcher {
+    /// Whether the element covers `p`, and how.
+    pub(crate) fn grant(&self, p: &Principal) -> Option<Grant> {
+        if self.negated {
+            return (!self.excludes(p)).then_some(Grant::Direct);
+        }
+        self.entries.iter().filter_map(|e| e.grant(p)).max()
+    }
+
+    /// `NotPrincipal`: AWS checks every identity of the caller (the session or user
+    /// and its account), so a caller is excluded only when both are listed; this is
+    /// why the User Guide says to list the account ARN as well.
+    fn excludes(&self, p: &Principal) -> bool {
+        let mut direct = false;
+        let mut account = false;
+        for e in &*self.entries {
+            match e.grant(p) {
+                Some(Grant::Direct) if matches!(e, PEntry::Any) => return true,
+                Some(Grant::Direct | Grant::RoleArn) => direct = true,
+                Some(Grant::Account) => account = true,
+                None => {}
+            }
+        }
+        match p.kind {
+            PrincipalKind::Root => account,
+            PrincipalKind::Service | PrincipalKind::Anonymous => direct,
+            PrincipalKind::User | PrincipalKind::RoleSession | PrincipalKind::FederatedUser => {
+                direct && account
+            }
+        }
+    }
+}
+
+impl CStatement {
+    fn uses_variables(&self) -> bool {
+        self.conditions.iter().any(Condition::uses_variables)
+            || self
+                .resources
+                .as_ref()
+                .is_some_and(|(_, r)| r.iter().any(|p| matches!(p, ResourcePattern::Dynamic(_))))
+    }
+
+    pub(crate) fn action_matches(&self, action: &str, service: &str, name: &str) -> bool {
+        self.actions
+            .iter()
+            .any(|a| a.matches(action, service, name))
+            != self.actions_negated
+    }
+
+    pub(crate) fn resource_matches(&self, req: &Request<'_>) -> bool {
+        match &self.resources {
+            None => true,
+            Some((negated, pats)) => pats.iter().any(|p| p.matches(req.resource, req)) != *negated,
+        }
+    }
+
+    /// The principal check of resource-based policies; identity-side statements have
+    /// no principal element and always apply to their own principal.
+    pub(crate) fn principal_grant(&self, p: &Principal) -> Option<Grant> {
+        match &self.principal {
+            None => Some(Grant::Direct),
+            Some(m) => m.grant(p),
+        }
+    }
+
+    /// Whether the statement applies to the request, and with which grant. The action
+    /// is checked only when `check_action` (the index already did it otherwise).
+    pub(crate) fn applies(
+        &self,
+        req: &Request<'_>,
+        service: &str,
+        name: &str,
+        check_action: bool,
+    ) -> Option<Grant> {
+        if check_action && !self.action_matches(req.action, service, name) {
+            return None;
+        }
+        let grant = self.principal_grant(req.principal)?;
+        if !self.resource_matches(req) {
+            return None;
+        }
+        self.conditions
+            .iter()
+            .all(|c| c.eval(req.context))
+            .then_some(grant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_policy_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Policy>();
+        assert_send_sync::<Arc<Policy>>();
+    }
+
+    #[test]
+    fn not_principal_needs_account_listed() {
+        let user = Principal::new(PrincipalKind::User, "arn:aws:iam::111122223333:user/alice");
+        let only_user = PrincipalMatcher {
+            negated: true,
+            entries: Box::new([PEntry::Arn("arn:aws:iam::111122223333:user/alice".into())]),
+        };
+        assert!(only_user.grant(&user).is_some());
+        let both = PrincipalMatcher {
+            negated: true,
+            entries: Box::new([
+                PEntry::Arn("arn:aws:iam::111122223333:user/alice".into()),
+                PEntry::Account("111122223333".into()),
+            ]),
+        };
+        assert!(both.grant(&user).is_none());
+    }
+}
