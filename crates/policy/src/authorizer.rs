@@ -390,7 +390,11 @@ pub(crate) fn decide(
         return deny;
     }
     let boundary_ok = set.boundary.is_none() || t.boundary.is_some();
-    let session_ok = set.session.is_none() || t.session.is_some();
+    // A GetFederationToken session without session policies has no permissions.
+    let session_ok = match set.session {
+        None => req.principal.kind != PrincipalKind::FederatedUser,
+        Some(_) => t.session.is_some(),
+    };
     let limits_ok = boundary_ok && session_ok;
     let identity_ok = t.identity.is_some() && limits_ok;
     let grant = t.resource.map(|(g, _)| g);
@@ -461,6 +465,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
         req.principal.kind,
         PrincipalKind::Root | PrincipalKind::Service | PrincipalKind::Anonymous
     );
+    let bounded = set.boundary.is_some();
     let cands = set.index.lookup(req.action);
     let lists = [
         (cands.exact, false),
@@ -475,7 +480,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
             let Some(st) = set.statement(r, None) else {
                 continue;
             };
-            if let Some(g) = st.applies(req, service, name, check_action) {
+            if let Some(g) = st.applies(req, service, name, check_action, bounded) {
                 if st.effect == Effect::Deny {
                     let mut deciding = Deciding::EMPTY;
                     deciding.push(*r);
@@ -500,7 +505,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
                 let Some(st) = rp.statements().get(*i as usize) else {
                     continue;
                 };
-                if let Some(g) = st.applies(req, service, name, check_action) {
+                if let Some(g) = st.applies(req, service, name, check_action, bounded) {
                     let r = StatementRef {
                         source: PolicySource::Resource,
                         policy: 0,

@@ -474,12 +474,14 @@ pub(crate) enum ArnValue {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Values {
     Str(Box<[StrValue]>),
-    Num(Box<[f64]>),
-    Date(Box<[i128]>),
+    /// `None`: a value that is not a number, which matches nothing (IAM accepts the
+    /// policy; Access Analyzer reports it).
+    Num(Box<[Option<f64>]>),
+    Date(Box<[Option<i128>]>),
     /// `None`: neither `true` nor `false`, which matches nothing.
     Bool(Box<[Option<bool>]>),
-    Bin(Box<[Box<[u8]>]>),
-    Ip(Box<[Cidr]>),
+    Bin(Box<[Option<Box<[u8]>>]>),
+    Ip(Box<[Option<Cidr>]>),
     Arn(Box<[ArnValue]>),
     Null(Box<[bool]>),
 }
@@ -555,13 +557,13 @@ impl Condition {
                     })
                     .collect(),
             ),
-            OperatorFamily::Numeric => Values::Num(texts.map(parse_number).collect::<Option<_>>()?),
-            OperatorFamily::Date => Values::Date(texts.map(parse_date).collect::<Option<_>>()?),
-            OperatorFamily::Ip => Values::Ip(texts.map(Cidr::parse).collect::<Option<_>>()?),
+            OperatorFamily::Numeric => Values::Num(texts.map(parse_number).collect()),
+            OperatorFamily::Date => Values::Date(texts.map(parse_date).collect()),
+            OperatorFamily::Ip => Values::Ip(texts.map(Cidr::parse).collect()),
             OperatorFamily::Binary => Values::Bin(
                 texts
                     .map(|t| decode_base64(t).map(Vec::into_boxed_slice))
-                    .collect::<Option<_>>()?,
+                    .collect(),
             ),
             OperatorFamily::Bool => Values::Bool(
                 texts
@@ -659,7 +661,7 @@ impl Condition {
                     .is_some_and(|r| ArnPattern::from_tokens(r).matches(v.text())),
             }),
             Values::Num(ns) => v.number().is_some_and(|x| {
-                ns.iter().any(|n| match self.operator.op {
+                ns.iter().flatten().any(|n| match self.operator.op {
                     NumericEquals | NumericNotEquals => x == *n,
                     NumericLessThan => x < *n,
                     NumericLessThanEquals => x <= *n,
@@ -668,7 +670,7 @@ impl Condition {
                 })
             }),
             Values::Date(ds) => v.date().is_some_and(|x| {
-                ds.iter().any(|d| match self.operator.op {
+                ds.iter().flatten().any(|d| match self.operator.op {
                     DateEquals | DateNotEquals => x == *d,
                     DateLessThan => x < *d,
                     DateLessThanEquals => x <= *d,
@@ -677,8 +679,12 @@ impl Condition {
                 })
             }),
             Values::Bool(bs) => v.boolean().is_some_and(|x| bs.contains(&Some(x))),
-            Values::Bin(bs) => v.binary().is_some_and(|x| bs.iter().any(|b| **b == *x)),
-            Values::Ip(cs) => v.ip().is_some_and(|ip| cs.iter().any(|c| c.contains(ip))),
+            Values::Bin(bs) => v
+                .binary()
+                .is_some_and(|x| bs.iter().flatten().any(|b| **b == *x)),
+            Values::Ip(cs) => v
+                .ip()
+                .is_some_and(|ip| cs.iter().flatten().any(|c| c.contains(ip))),
             Values::Null(_) => false,
         }
     }

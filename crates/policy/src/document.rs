@@ -1164,34 +1164,19 @@ impl Cx<'_> {
     }
 }
 
-/// Values IAM checks when the policy is written: numbers, dates, addresses and the
-/// `Null` operator's boolean. (`Bool` values are compared as text and simply do not
-/// match when they are neither `true` nor `false`.)
+/// The one value IAM checks when the policy is written: the `Null` operator's
+/// boolean. Numbers, dates, addresses and base64 that do not parse are accepted and
+/// never match (Access Analyzer reports them; IAM stores the policy).
 fn check_condition_value(family: OperatorFamily, v: &str) -> Result<(), String> {
-    match family {
-        OperatorFamily::Numeric => crate::condition::parse_number(v)
-            .map(|_| ())
-            .ok_or_else(|| format!("`{v}` is not a number")),
-        OperatorFamily::Date => crate::condition::parse_date(v)
-            .map(|_| ())
-            .ok_or_else(|| format!("`{v}` is not an ISO 8601 date or epoch time")),
-        OperatorFamily::Ip => crate::condition::Cidr::parse(v)
-            .map(|_| ())
-            .ok_or_else(|| format!("`{v}` is not an IP address or CIDR block")),
-        OperatorFamily::Binary => crate::condition::decode_base64(v)
-            .map(|_| ())
-            .ok_or_else(|| format!("`{v}` is not base64")),
-        OperatorFamily::Null => {
-            if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") {
-                Ok(())
-            } else {
-                Err(format!(
-                    "the `Null` operator takes `true` or `false`, not `{v}`"
-                ))
-            }
-        }
-        OperatorFamily::String | OperatorFamily::Arn | OperatorFamily::Bool => Ok(()),
+    if family == OperatorFamily::Null
+        && !v.eq_ignore_ascii_case("true")
+        && !v.eq_ignore_ascii_case("false")
+    {
+        return Err(format!(
+            "the `Null` operator takes `true` or `false`, not `{v}`"
+        ));
     }
+    Ok(())
 }
 
 fn kind_name(kind: PolicyKind) -> &'static str {
@@ -1517,12 +1502,17 @@ mod tests {
         );
         assert_eq!(d[0].path, "Version");
         let d = errs(
-            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","10.0.0.300"]}}}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Null":{"aws:SourceIp":["true","maybe"]}}}]}"#,
             PolicyKind::Identity,
         );
-        assert_eq!(
-            d[0].path,
-            "Statement[0].Condition.IpAddress.aws:SourceIp[1]"
+        assert_eq!(d[0].path, "Statement[0].Condition.Null.aws:SourceIp[1]");
+        // A value that is not an address is accepted by IAM and never matches.
+        assert!(
+            parse(
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.300"}}}]}"#,
+                PolicyKind::Identity
+            )
+            .is_ok()
         );
         let d = errs(
             r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:x":"y"}}}]}"#,

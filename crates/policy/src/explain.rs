@@ -139,7 +139,7 @@ pub fn explain(
             if !st.action_matches(req.action, service, name) {
                 continue;
             }
-            let (mismatch, grant) = trace(st, req, &mut missing);
+            let (mismatch, grant) = trace(st, req, set.boundary().is_some(), &mut missing);
             if mismatch.is_none()
                 && let Some(g) = grant
             {
@@ -159,23 +159,23 @@ pub fn explain(
         }
     }
     let outcome = decide(&tally, set, resource_policy.map(Policy::kind), req);
-    let mut deciding: Vec<StatementInfo> = outcome
-        .deciding
+    // Every applicable statement of the deciding kinds: all the denies for a deny;
+    // for an allow, every allowing statement of each policy type the allow rests on.
+    let sources: Vec<PolicySource> = outcome.deciding.iter().map(|r| r.source).collect();
+    let deciding: Vec<StatementInfo> = traces
         .iter()
-        .filter_map(|r| info(set, resource_policy, &r))
-        .collect();
-    // `decide` keeps one allowing statement per SCP level for the first four levels; list the rest.
-    if outcome.decision == Decision::Allow {
-        for t in &traces {
-            if t.mismatch.is_none()
-                && t.statement.effect == Effect::Allow
-                && matches!(t.statement.source, PolicySource::Scp { level } if level >= 4)
-                && !deciding.iter().any(|d| d.source == t.statement.source)
-            {
-                deciding.push(t.statement.clone());
+        .filter(|t| t.mismatch.is_none())
+        .filter(|t| match outcome.decision {
+            Decision::ExplicitDeny => t.statement.effect == Effect::Deny,
+            Decision::Allow => {
+                t.statement.effect == Effect::Allow
+                    && (sources.contains(&t.statement.source)
+                        || matches!(t.statement.source, PolicySource::Scp { .. }))
             }
-        }
-    }
+            Decision::ImplicitDeny => false,
+        })
+        .map(|t| t.statement.clone())
+        .collect();
     Explanation {
         decision: outcome.decision,
         deciding,
@@ -195,9 +195,10 @@ fn to_u32(i: usize) -> u32 {
 fn trace(
     st: &CStatement,
     req: &Request<'_>,
+    bounded: bool,
     missing: &mut Vec<String>,
 ) -> (Option<Mismatch>, Option<Grant>) {
-    let Some(grant) = st.principal_grant(req.principal) else {
+    let Some(grant) = st.principal_grant(req.principal, bounded) else {
         return (Some(Mismatch::Principal), None);
     };
     if !st.resource_matches(req) {

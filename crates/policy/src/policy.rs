@@ -288,18 +288,25 @@ impl PEntry {
 }
 
 impl PrincipalMatcher {
-    /// Whether the element covers `p`, and how.
-    pub(crate) fn grant(&self, p: &Principal) -> Option<Grant> {
-        if self.negated {
-            return (!self.excludes(p)).then_some(Grant::Direct);
+    /// Whether the element covers `p`, and how. `effect` and `bounded` (the caller
+    /// has a permissions boundary) matter only for `NotPrincipal`.
+    pub(crate) fn grant(&self, p: &Principal, effect: Effect, bounded: bool) -> Option<Grant> {
+        if !self.negated {
+            return self.entries.iter().filter_map(|e| e.grant(p)).max();
         }
-        self.entries.iter().filter_map(|e| e.grant(p)).max()
+        let covered = match effect {
+            // The User Guide: with `Deny`, a principal with a permissions boundary is
+            // always denied, whatever `NotPrincipal` lists.
+            Effect::Deny => bounded || !self.excludes_all(p),
+            Effect::Allow => !self.entries.iter().any(|e| e.grant(p).is_some()),
+        };
+        covered.then_some(Grant::Direct)
     }
 
-    /// `NotPrincipal`: AWS checks every identity of the caller (the session or user
-    /// and its account), so a caller is excluded only when both are listed; this is
+    /// `NotPrincipal` with `Deny`: AWS checks every identity of the caller (the user or
+    /// session and its account), so a caller escapes only when all are listed; this is
     /// why the User Guide says to list the account ARN as well.
-    fn excludes(&self, p: &Principal) -> bool {
+    fn excludes_all(&self, p: &Principal) -> bool {
         let mut direct = false;
         let mut account = false;
         for e in &*self.entries {
@@ -345,10 +352,10 @@ impl CStatement {
 
     /// The principal check of resource-based policies; identity-side statements have
     /// no principal element and always apply to their own principal.
-    pub(crate) fn principal_grant(&self, p: &Principal) -> Option<Grant> {
+    pub(crate) fn principal_grant(&self, p: &Principal, bounded: bool) -> Option<Grant> {
         match &self.principal {
             None => Some(Grant::Direct),
-            Some(m) => m.grant(p),
+            Some(m) => m.grant(p, self.effect, bounded),
         }
     }
 
@@ -360,11 +367,12 @@ impl CStatement {
         service: &str,
         name: &str,
         check_action: bool,
+        bounded: bool,
     ) -> Option<Grant> {
         if check_action && !self.action_matches(req.action, service, name) {
             return None;
         }
-        let grant = self.principal_grant(req.principal)?;
+        let grant = self.principal_grant(req.principal, bounded)?;
         if !self.resource_matches(req) {
             return None;
         }
@@ -393,7 +401,8 @@ mod tests {
             negated: true,
             entries: Box::new([PEntry::Arn("arn:aws:iam::111122223333:user/alice".into())]),
         };
-        assert!(only_user.grant(&user).is_some());
+        assert!(only_user.grant(&user, Effect::Deny, false).is_some());
+        assert!(only_user.grant(&user, Effect::Allow, false).is_none());
         let both = PrincipalMatcher {
             negated: true,
             entries: Box::new([
@@ -401,6 +410,7 @@ mod tests {
                 PEntry::Account("111122223333".into()),
             ]),
         };
-        assert!(both.grant(&user).is_none());
+        assert!(both.grant(&user, Effect::Deny, false).is_none());
+        assert!(both.grant(&user, Effect::Deny, true).is_some());
     }
 }

@@ -181,7 +181,7 @@ fn principal_level(ty: PrincipalType, v: &str, p: &Principal) -> u8 {
 }
 
 /// 0 = does not apply to the caller; otherwise as [`principal_level`].
-fn statement_principal(s: &Statement, p: &Principal) -> u8 {
+fn statement_principal(s: &Statement, p: &Principal, bounded: bool) -> u8 {
     let Some(el) = &s.principal else { return 3 };
     let levels: Vec<(u8, bool)> = match &el.value {
         PrincipalValue::Wildcard => vec![(3, true)],
@@ -203,12 +203,20 @@ fn statement_principal(s: &Statement, p: &Principal) -> u8 {
     let star = levels.iter().any(|(_, s)| *s);
     let direct = levels.iter().any(|(l, _)| *l >= 2);
     let account = levels.iter().any(|(l, _)| *l == 1);
-    let excluded = star
-        || match p.kind {
-            PrincipalKind::Root => account,
-            PrincipalKind::Service | PrincipalKind::Anonymous => direct,
-            _ => direct && account,
-        };
+    let excluded = if s.effect.value == Effect::Allow {
+        // Allow + NotPrincipal: a caller any of whose identities is listed is left out.
+        levels.iter().any(|(l, _)| *l > 0)
+    } else {
+        // Deny + NotPrincipal: a caller escapes only if all its identities are listed,
+        // and never when it has a permissions boundary.
+        !bounded
+            && (star
+                || match p.kind {
+                    PrincipalKind::Root => account,
+                    PrincipalKind::Service | PrincipalKind::Anonymous => direct,
+                    _ => direct && account,
+                })
+    };
     if excluded { 0 } else { 3 }
 }
 
@@ -326,7 +334,7 @@ fn condition_holds(block: &ConditionOperatorBlock, vars: bool, ctx: &Context) ->
 
 /// 0 if the statement does not apply; otherwise its principal level (3 for
 /// identity-side statements).
-fn applies(doc: &PolicyDocument, s: &Statement, req: &Request<'_>) -> u8 {
+fn applies(doc: &PolicyDocument, s: &Statement, req: &Request<'_>, bounded: bool) -> u8 {
     let vars = doc.variables_enabled();
     let action = s
         .action
@@ -355,16 +363,16 @@ fn applies(doc: &PolicyDocument, s: &Statement, req: &Request<'_>) -> u8 {
     {
         return 0;
     }
-    statement_principal(s, req.principal)
+    statement_principal(s, req.principal, bounded)
 }
 
 /// (any deny, best allow level) over some documents.
-fn scan(docs: &[&PolicyDocument], req: &Request<'_>) -> (bool, u8) {
+fn scan(docs: &[&PolicyDocument], req: &Request<'_>, bounded: bool) -> (bool, u8) {
     let mut deny = false;
     let mut allow = 0;
     for d in docs {
         for s in &d.statements {
-            let l = applies(d, s, req);
+            let l = applies(d, s, req, bounded);
             if l > 0 {
                 match s.effect.value {
                     Effect::Deny => deny = true,
@@ -384,26 +392,33 @@ pub fn authorize(
     req: &Request<'_>,
 ) -> Decision {
     let kind = req.principal.kind;
+    let bounded = set.boundary.is_some();
     let has_identity = matches!(
         kind,
         PrincipalKind::User | PrincipalKind::RoleSession | PrincipalKind::FederatedUser
     );
     let (id_deny, id_allow) = if has_identity {
-        scan(&set.identity, req)
+        scan(&set.identity, req, bounded)
     } else {
         (false, 0)
     };
     let (b_deny, b_allow) = match set.boundary {
-        Some(b) if has_identity => scan(&[b], req),
+        Some(b) if has_identity => scan(&[b], req, bounded),
         _ => (false, 1),
     };
     let (s_deny, s_allow) = match &set.session {
-        Some(s) if has_identity => scan(s, req),
+        Some(s) if has_identity => scan(s, req, bounded),
+        // A GetFederationToken session without session policies has no permissions.
+        None if kind == PrincipalKind::FederatedUser => (false, 0),
         _ => (false, 1),
     };
-    let scp: Vec<(bool, u8)> = set.scps.iter().map(|level| scan(level, req)).collect();
+    let scp: Vec<(bool, u8)> = set
+        .scps
+        .iter()
+        .map(|level| scan(level, req, bounded))
+        .collect();
     let resource_docs: Vec<&PolicyDocument> = resource.into_iter().collect();
-    let (r_deny, r_allow) = scan(&resource_docs, req);
+    let (r_deny, r_allow) = scan(&resource_docs, req, bounded);
 
     // 1. Explicit deny anywhere.
     if id_deny || b_deny || s_deny || r_deny || scp.iter().any(|(d, _)| *d) {
