@@ -23,6 +23,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODELS = ROOT / "data" / "aws-models"
 OUT = ROOT / "crates" / "server" / "src" / "protocol" / "generated"
 
+CATALOG = ROOT / "data" / "aws-action-catalog" / "aws-action-catalog.json"
+
 SERVICES = [
     ("iam", "iam-2010-05-08.service.json"),
     ("sts", "sts-2011-06-15.service.json"),
@@ -52,6 +54,12 @@ COMMON_ERRORS = [
     ("SignatureDoesNotMatch", 403, True),
     ("ThrottlingException", 400, True),
     ("ValidationError", 400, True),
+    # SigV4 verification failures that IAM and STS share with S3's wording.
+    ("AuthorizationQueryParametersError", 400, True),
+    ("InvalidArgument", 400, True),
+    ("XAmzContentSHA256Mismatch", 400, True),
+    ("InvalidRequest", 400, True),
+    ("IncompleteBody", 400, True),
     # Portcullis: a body over the configured size limit.
     ("RequestEntityTooLarge", 413, True),
     # Portcullis: an operation of the model that is not served (yet).
@@ -122,7 +130,8 @@ def translate_pattern(pat):
 
 
 class Service:
-    def __init__(self, name, model):
+    def __init__(self, name, model, catalog):
+        self.actions = catalog.get(name, {}).get("actions", {})
         self.name = name
         self.model = model
         self.shapes = model["shapes"]
@@ -368,6 +377,28 @@ class Service:
         o.append("        }")
         o.append("    }")
         o.append("")
+        o.append("    /// True when the action catalog files the operation under the List or")
+        o.append("    /// Read access level: it changes nothing an authorisation depends on.")
+        o.append("    /// Operations the catalog does not know count as writes.")
+        o.append("    pub fn is_read_only(&self) -> bool {")
+        ro = [op for op in ops if self.actions.get(op, {}).get("access") in ("List", "Read")]
+        if ro:
+            o.append("        matches!(self, " + " | ".join(
+                (f"Operation::{op}(_)" if "input" in self.ops[op] else f"Operation::{op}") for op in ro) + ")")
+        else:
+            o.append("        false")
+        o.append("    }")
+        o.append("")
+        o.append("    /// The IAM action the operation needs, `service:Name`.")
+        o.append("    pub fn action(&self) -> &'static str {")
+        o.append("        match self {")
+        for op in ops:
+            d = self.ops[op]
+            pat = f"Operation::{op}(_)" if "input" in d else f"Operation::{op}"
+            o.append(f'            {pat} => "{self.name}:{op}",')
+        o.append("        }")
+        o.append("    }")
+        o.append("")
         o.append("    /// The operation's name, which is also its IAM action name.")
         o.append("    pub fn name(&self) -> &'static str {")
         o.append("        match self {")
@@ -457,6 +488,15 @@ def emit_errors(services):
     o.append("        }")
     o.append("    }")
     o.append("")
+    o.append("    /// The code named by `code`, if Portcullis knows it.")
+    o.append("    pub fn from_code(code: &str) -> Option<Self> {")
+    o.append("        match code {")
+    for code in sorted(codes):
+        o.append(f'            "{code}" => Some(ErrorCode::{rust_ident(code)}),')
+    o.append("            _ => None,")
+    o.append("        }")
+    o.append("    }")
+    o.append("")
     o.append("    pub fn status(self) -> u16 {")
     o.append("        match self {")
     for code in sorted(codes):
@@ -480,7 +520,8 @@ def rust_ident(code):
 
 def main():
     check = "--check" in sys.argv
-    services = [Service(name, json.loads((MODELS / f).read_text())) for name, f in SERVICES]
+    catalog = json.loads(CATALOG.read_text())
+    services = [Service(name, json.loads((MODELS / f).read_text()), catalog) for name, f in SERVICES]
     files = {
         "errors.rs": emit_errors(services),
     }

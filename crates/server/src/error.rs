@@ -29,6 +29,9 @@ impl Fault {
 pub struct ApiError {
     code: ErrorCode,
     message: String,
+    /// Where AWS answers a code with another status than the model's (SigV4
+    /// errors carry their own).
+    status: Option<u16>,
 }
 
 impl ApiError {
@@ -36,7 +39,13 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            status: None,
         }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -48,7 +57,7 @@ impl ApiError {
     }
 
     pub fn status(&self) -> u16 {
-        self.code.status()
+        self.status.unwrap_or_else(|| self.code.status())
     }
 
     pub fn fault(&self) -> Fault {
@@ -102,6 +111,24 @@ impl ApiError {
         w.text(request_id);
         w.raw("</RequestId></ErrorResponse>");
         w.finish()
+    }
+}
+
+/// A store failure as the AWS error it maps to. Backend failures are
+/// logged here with their detail and answered with a bare `ServiceFailure`.
+pub fn store_error(e: portcullis_store::StoreError) -> ApiError {
+    use portcullis_store::StoreError as S;
+    match e {
+        S::NoSuchEntity(m) => ApiError::new(ErrorCode::NoSuchEntity, m),
+        S::EntityAlreadyExists(m) => ApiError::new(ErrorCode::EntityAlreadyExists, m),
+        S::DeleteConflict(m) => ApiError::new(ErrorCode::DeleteConflict, m),
+        S::LimitExceeded(m) => ApiError::new(ErrorCode::LimitExceeded, m),
+        S::InvalidInput(m) => ApiError::new(ErrorCode::InvalidInput, m),
+        S::ConcurrentModification(m) => ApiError::new(ErrorCode::ConcurrentModification, m),
+        S::ServiceFailure(detail) => {
+            tracing::error!(error = %detail, "storage failure");
+            ApiError::internal()
+        }
     }
 }
 

@@ -1,11 +1,23 @@
 //! The Portcullis service.
 //!
 //! A request travels through the modules in this order (see `request.rs`):
-//! `protocol` decodes the AWS Query form into a typed operation, `authn`
-//! verifies its SigV4 signature, `authz` maps the operation to an IAM action,
-//! resource and context and asks the policy engine, `ops` runs the handler in
+//! `http` reads it with a bounded body, `protocol` decodes the AWS Query
+//! form into a typed operation, `authn` verifies its SigV4 signature,
+//! `authz` maps the operation to an IAM action, resource and context
+//! through one table and asks the policy engine, `ops` runs the handler in
 //! one store transaction, and `protocol` renders the XML answer (or the AWS
-//! error XML).
+//! error XML); `audit` records the call.
 
+pub mod audit;
+pub mod authn;
+pub mod authz;
+pub mod bootstrap;
+pub mod config;
 pub mod error;
+pub mod http;
+pub mod managed;
+pub mod ops;
 pub mod protocol;
+pub mod request;
+pub mod secrets;
+pub mod state;

@@ -6,6 +6,7 @@
 #[non_exhaustive]
 pub enum ErrorCode {
     AccessDenied,
+    AuthorizationQueryParametersError,
     ConcurrentModification,
     DeleteConflict,
     DuplicateCertificate,
@@ -19,10 +20,12 @@ pub enum ErrorCode {
     FeatureEnabled,
     IDPCommunicationError,
     IDPRejectedClaim,
+    IncompleteBody,
     IncompleteSignature,
     InsufficientSessionLifetime,
     InternalFailure,
     InvalidAction,
+    InvalidArgument,
     InvalidAuthenticationCode,
     InvalidAuthorizationMessageException,
     InvalidCertificate,
@@ -34,6 +37,7 @@ pub enum ErrorCode {
     InvalidParameterValue,
     InvalidPublicKey,
     InvalidQueryParameter,
+    InvalidRequest,
     InvalidSubjectCredentials,
     InvalidUserType,
     JWTPayloadSizeExceededException,
@@ -74,6 +78,7 @@ pub enum ErrorCode {
     UnmodifiableEntity,
     UnrecognizedPublicKeyEncoding,
     ValidationError,
+    XAmzContentSHA256Mismatch,
 }
 
 impl ErrorCode {
@@ -81,6 +86,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::AccessDenied => "AccessDenied",
+            ErrorCode::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
             ErrorCode::ConcurrentModification => "ConcurrentModification",
             ErrorCode::DeleteConflict => "DeleteConflict",
             ErrorCode::DuplicateCertificate => "DuplicateCertificate",
@@ -94,10 +100,12 @@ impl ErrorCode {
             ErrorCode::FeatureEnabled => "FeatureEnabled",
             ErrorCode::IDPCommunicationError => "IDPCommunicationError",
             ErrorCode::IDPRejectedClaim => "IDPRejectedClaim",
+            ErrorCode::IncompleteBody => "IncompleteBody",
             ErrorCode::IncompleteSignature => "IncompleteSignature",
             ErrorCode::InsufficientSessionLifetime => "InsufficientSessionLifetime",
             ErrorCode::InternalFailure => "InternalFailure",
             ErrorCode::InvalidAction => "InvalidAction",
+            ErrorCode::InvalidArgument => "InvalidArgument",
             ErrorCode::InvalidAuthenticationCode => "InvalidAuthenticationCode",
             ErrorCode::InvalidAuthorizationMessageException => {
                 "InvalidAuthorizationMessageException"
@@ -111,6 +119,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameterValue => "InvalidParameterValue",
             ErrorCode::InvalidPublicKey => "InvalidPublicKey",
             ErrorCode::InvalidQueryParameter => "InvalidQueryParameter",
+            ErrorCode::InvalidRequest => "InvalidRequest",
             ErrorCode::InvalidSubjectCredentials => "InvalidSubjectCredentials",
             ErrorCode::InvalidUserType => "InvalidUserType",
             ErrorCode::JWTPayloadSizeExceededException => "JWTPayloadSizeExceededException",
@@ -153,12 +162,103 @@ impl ErrorCode {
             ErrorCode::UnmodifiableEntity => "UnmodifiableEntity",
             ErrorCode::UnrecognizedPublicKeyEncoding => "UnrecognizedPublicKeyEncoding",
             ErrorCode::ValidationError => "ValidationError",
+            ErrorCode::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+        }
+    }
+
+    /// The code named by `code`, if Portcullis knows it.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "AccessDenied" => Some(ErrorCode::AccessDenied),
+            "AuthorizationQueryParametersError" => {
+                Some(ErrorCode::AuthorizationQueryParametersError)
+            }
+            "ConcurrentModification" => Some(ErrorCode::ConcurrentModification),
+            "DeleteConflict" => Some(ErrorCode::DeleteConflict),
+            "DuplicateCertificate" => Some(ErrorCode::DuplicateCertificate),
+            "DuplicateSSHPublicKey" => Some(ErrorCode::DuplicateSSHPublicKey),
+            "EntityAlreadyExists" => Some(ErrorCode::EntityAlreadyExists),
+            "EntityTemporarilyUnmodifiable" => Some(ErrorCode::EntityTemporarilyUnmodifiable),
+            "ExpiredToken" => Some(ErrorCode::ExpiredToken),
+            "ExpiredTokenException" => Some(ErrorCode::ExpiredTokenException),
+            "ExpiredTradeInTokenException" => Some(ErrorCode::ExpiredTradeInTokenException),
+            "FeatureDisabled" => Some(ErrorCode::FeatureDisabled),
+            "FeatureEnabled" => Some(ErrorCode::FeatureEnabled),
+            "IDPCommunicationError" => Some(ErrorCode::IDPCommunicationError),
+            "IDPRejectedClaim" => Some(ErrorCode::IDPRejectedClaim),
+            "IncompleteBody" => Some(ErrorCode::IncompleteBody),
+            "IncompleteSignature" => Some(ErrorCode::IncompleteSignature),
+            "InsufficientSessionLifetime" => Some(ErrorCode::InsufficientSessionLifetime),
+            "InternalFailure" => Some(ErrorCode::InternalFailure),
+            "InvalidAction" => Some(ErrorCode::InvalidAction),
+            "InvalidArgument" => Some(ErrorCode::InvalidArgument),
+            "InvalidAuthenticationCode" => Some(ErrorCode::InvalidAuthenticationCode),
+            "InvalidAuthorizationMessageException" => {
+                Some(ErrorCode::InvalidAuthorizationMessageException)
+            }
+            "InvalidCertificate" => Some(ErrorCode::InvalidCertificate),
+            "InvalidClientTokenId" => Some(ErrorCode::InvalidClientTokenId),
+            "InvalidContextAssertion" => Some(ErrorCode::InvalidContextAssertion),
+            "InvalidIdentityToken" => Some(ErrorCode::InvalidIdentityToken),
+            "InvalidInput" => Some(ErrorCode::InvalidInput),
+            "InvalidParameterCombination" => Some(ErrorCode::InvalidParameterCombination),
+            "InvalidParameterValue" => Some(ErrorCode::InvalidParameterValue),
+            "InvalidPublicKey" => Some(ErrorCode::InvalidPublicKey),
+            "InvalidQueryParameter" => Some(ErrorCode::InvalidQueryParameter),
+            "InvalidRequest" => Some(ErrorCode::InvalidRequest),
+            "InvalidSubjectCredentials" => Some(ErrorCode::InvalidSubjectCredentials),
+            "InvalidUserType" => Some(ErrorCode::InvalidUserType),
+            "JWTPayloadSizeExceededException" => Some(ErrorCode::JWTPayloadSizeExceededException),
+            "KeyPairMismatch" => Some(ErrorCode::KeyPairMismatch),
+            "LimitExceeded" => Some(ErrorCode::LimitExceeded),
+            "MalformedCertificate" => Some(ErrorCode::MalformedCertificate),
+            "MalformedPolicyDocument" => Some(ErrorCode::MalformedPolicyDocument),
+            "MalformedQueryString" => Some(ErrorCode::MalformedQueryString),
+            "MissingAction" => Some(ErrorCode::MissingAction),
+            "MissingAuthenticationToken" => Some(ErrorCode::MissingAuthenticationToken),
+            "MissingParameter" => Some(ErrorCode::MissingParameter),
+            "NameConflict" => Some(ErrorCode::NameConflict),
+            "NoSuchEntity" => Some(ErrorCode::NoSuchEntity),
+            "NotAuthorized" => Some(ErrorCode::NotAuthorized),
+            "NotImplemented" => Some(ErrorCode::NotImplemented),
+            "NotSupportedService" => Some(ErrorCode::NotSupportedService),
+            "OpenIdIdpCommunicationError" => Some(ErrorCode::OpenIdIdpCommunicationError),
+            "OptInRequired" => Some(ErrorCode::OptInRequired),
+            "OutboundWebIdentityFederationDisabledException" => {
+                Some(ErrorCode::OutboundWebIdentityFederationDisabledException)
+            }
+            "PackedPolicyTooLarge" => Some(ErrorCode::PackedPolicyTooLarge),
+            "PasswordPolicyViolation" => Some(ErrorCode::PasswordPolicyViolation),
+            "PolicyEvaluation" => Some(ErrorCode::PolicyEvaluation),
+            "PolicyNotAttachable" => Some(ErrorCode::PolicyNotAttachable),
+            "RegionDisabledException" => Some(ErrorCode::RegionDisabledException),
+            "ReportExpired" => Some(ErrorCode::ReportExpired),
+            "ReportGenerationLimitExceeded" => Some(ErrorCode::ReportGenerationLimitExceeded),
+            "ReportInProgress" => Some(ErrorCode::ReportInProgress),
+            "ReportNotPresent" => Some(ErrorCode::ReportNotPresent),
+            "RequestEntityTooLarge" => Some(ErrorCode::RequestEntityTooLarge),
+            "RequestExpired" => Some(ErrorCode::RequestExpired),
+            "RoleModified" => Some(ErrorCode::RoleModified),
+            "RoleTemplateDisabled" => Some(ErrorCode::RoleTemplateDisabled),
+            "ServiceFailure" => Some(ErrorCode::ServiceFailure),
+            "ServiceUnavailable" => Some(ErrorCode::ServiceUnavailable),
+            "SessionDurationEscalationException" => {
+                Some(ErrorCode::SessionDurationEscalationException)
+            }
+            "SignatureDoesNotMatch" => Some(ErrorCode::SignatureDoesNotMatch),
+            "ThrottlingException" => Some(ErrorCode::ThrottlingException),
+            "UnmodifiableEntity" => Some(ErrorCode::UnmodifiableEntity),
+            "UnrecognizedPublicKeyEncoding" => Some(ErrorCode::UnrecognizedPublicKeyEncoding),
+            "ValidationError" => Some(ErrorCode::ValidationError),
+            "XAmzContentSHA256Mismatch" => Some(ErrorCode::XAmzContentSHA256Mismatch),
+            _ => None,
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::AccessDenied => 403,
+            ErrorCode::AuthorizationQueryParametersError => 400,
             ErrorCode::ConcurrentModification => 409,
             ErrorCode::DeleteConflict => 409,
             ErrorCode::DuplicateCertificate => 409,
@@ -172,10 +272,12 @@ impl ErrorCode {
             ErrorCode::FeatureEnabled => 409,
             ErrorCode::IDPCommunicationError => 400,
             ErrorCode::IDPRejectedClaim => 403,
+            ErrorCode::IncompleteBody => 400,
             ErrorCode::IncompleteSignature => 400,
             ErrorCode::InsufficientSessionLifetime => 400,
             ErrorCode::InternalFailure => 500,
             ErrorCode::InvalidAction => 400,
+            ErrorCode::InvalidArgument => 400,
             ErrorCode::InvalidAuthenticationCode => 403,
             ErrorCode::InvalidAuthorizationMessageException => 400,
             ErrorCode::InvalidCertificate => 400,
@@ -187,6 +289,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameterValue => 400,
             ErrorCode::InvalidPublicKey => 400,
             ErrorCode::InvalidQueryParameter => 400,
+            ErrorCode::InvalidRequest => 400,
             ErrorCode::InvalidSubjectCredentials => 400,
             ErrorCode::InvalidUserType => 400,
             ErrorCode::JWTPayloadSizeExceededException => 400,
@@ -227,12 +330,14 @@ impl ErrorCode {
             ErrorCode::UnmodifiableEntity => 400,
             ErrorCode::UnrecognizedPublicKeyEncoding => 400,
             ErrorCode::ValidationError => 400,
+            ErrorCode::XAmzContentSHA256Mismatch => 400,
         }
     }
 
     pub fn sender_fault(self) -> bool {
         match self {
             ErrorCode::AccessDenied => true,
+            ErrorCode::AuthorizationQueryParametersError => true,
             ErrorCode::ConcurrentModification => true,
             ErrorCode::DeleteConflict => true,
             ErrorCode::DuplicateCertificate => true,
@@ -246,10 +351,12 @@ impl ErrorCode {
             ErrorCode::FeatureEnabled => true,
             ErrorCode::IDPCommunicationError => true,
             ErrorCode::IDPRejectedClaim => true,
+            ErrorCode::IncompleteBody => true,
             ErrorCode::IncompleteSignature => true,
             ErrorCode::InsufficientSessionLifetime => true,
             ErrorCode::InternalFailure => false,
             ErrorCode::InvalidAction => true,
+            ErrorCode::InvalidArgument => true,
             ErrorCode::InvalidAuthenticationCode => true,
             ErrorCode::InvalidAuthorizationMessageException => true,
             ErrorCode::InvalidCertificate => true,
@@ -261,6 +368,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameterValue => true,
             ErrorCode::InvalidPublicKey => true,
             ErrorCode::InvalidQueryParameter => true,
+            ErrorCode::InvalidRequest => true,
             ErrorCode::InvalidSubjectCredentials => true,
             ErrorCode::InvalidUserType => true,
             ErrorCode::JWTPayloadSizeExceededException => true,
@@ -301,6 +409,7 @@ impl ErrorCode {
             ErrorCode::UnmodifiableEntity => true,
             ErrorCode::UnrecognizedPublicKeyEncoding => true,
             ErrorCode::ValidationError => true,
+            ErrorCode::XAmzContentSHA256Mismatch => true,
         }
     }
 }

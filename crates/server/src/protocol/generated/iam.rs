@@ -12500,6 +12500,304 @@ impl Operation {
         }
     }
 
+    /// True when the action catalog files the operation under the List or
+    /// Read access level: it changes nothing an authorisation depends on.
+    /// Operations the catalog does not know count as writes.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Operation::GenerateCredentialReport
+                | Operation::GenerateOrganizationsAccessReport(_)
+                | Operation::GenerateServiceLastAccessedDetails(_)
+                | Operation::GetAccessKeyLastUsed(_)
+                | Operation::GetAccountAuthorizationDetails(_)
+                | Operation::GetAccountPasswordPolicy
+                | Operation::GetAccountSummary
+                | Operation::GetContextKeysForCustomPolicy(_)
+                | Operation::GetContextKeysForPrincipalPolicy(_)
+                | Operation::GetCredentialReport
+                | Operation::GetDelegationRequest(_)
+                | Operation::GetGroup(_)
+                | Operation::GetGroupPolicy(_)
+                | Operation::GetHumanReadableSummary(_)
+                | Operation::GetInstanceProfile(_)
+                | Operation::GetLoginProfile(_)
+                | Operation::GetMFADevice(_)
+                | Operation::GetOpenIDConnectProvider(_)
+                | Operation::GetOrganizationsAccessReport(_)
+                | Operation::GetOutboundWebIdentityFederationInfo
+                | Operation::GetPolicy(_)
+                | Operation::GetPolicyVersion(_)
+                | Operation::GetRole(_)
+                | Operation::GetRolePolicy(_)
+                | Operation::GetSAMLProvider(_)
+                | Operation::GetSSHPublicKey(_)
+                | Operation::GetServerCertificate(_)
+                | Operation::GetServiceLastAccessedDetails(_)
+                | Operation::GetServiceLastAccessedDetailsWithEntities(_)
+                | Operation::GetServiceLinkedRoleDeletionStatus(_)
+                | Operation::GetUser(_)
+                | Operation::GetUserPolicy(_)
+                | Operation::ListAccessKeys(_)
+                | Operation::ListAccountAliases(_)
+                | Operation::ListAttachedGroupPolicies(_)
+                | Operation::ListAttachedRolePolicies(_)
+                | Operation::ListAttachedUserPolicies(_)
+                | Operation::ListDelegationRequests(_)
+                | Operation::ListEntitiesForPolicy(_)
+                | Operation::ListGroupPolicies(_)
+                | Operation::ListGroups(_)
+                | Operation::ListGroupsForUser(_)
+                | Operation::ListInstanceProfileTags(_)
+                | Operation::ListInstanceProfiles(_)
+                | Operation::ListInstanceProfilesForRole(_)
+                | Operation::ListMFADeviceTags(_)
+                | Operation::ListMFADevices(_)
+                | Operation::ListOpenIDConnectProviderTags(_)
+                | Operation::ListOpenIDConnectProviders(_)
+                | Operation::ListOrganizationsFeatures(_)
+                | Operation::ListPolicies(_)
+                | Operation::ListPoliciesGrantingServiceAccess(_)
+                | Operation::ListPolicyTags(_)
+                | Operation::ListPolicyVersions(_)
+                | Operation::ListRolePolicies(_)
+                | Operation::ListRoleTags(_)
+                | Operation::ListRoles(_)
+                | Operation::ListSAMLProviderTags(_)
+                | Operation::ListSAMLProviders(_)
+                | Operation::ListSSHPublicKeys(_)
+                | Operation::ListServerCertificateTags(_)
+                | Operation::ListServerCertificates(_)
+                | Operation::ListServiceSpecificCredentials(_)
+                | Operation::ListSigningCertificates(_)
+                | Operation::ListUserPolicies(_)
+                | Operation::ListUserTags(_)
+                | Operation::ListUsers(_)
+                | Operation::ListVirtualMFADevices(_)
+                | Operation::SimulateCustomPolicy(_)
+                | Operation::SimulatePrincipalPolicy(_)
+        )
+    }
+
+    /// The IAM action the operation needs, `service:Name`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Operation::AcceptDelegationRequest(_) => "iam:AcceptDelegationRequest",
+            Operation::AcquireRole(_) => "iam:AcquireRole",
+            Operation::AddClientIDToOpenIDConnectProvider(_) => {
+                "iam:AddClientIDToOpenIDConnectProvider"
+            }
+            Operation::AddRoleToInstanceProfile(_) => "iam:AddRoleToInstanceProfile",
+            Operation::AddUserToGroup(_) => "iam:AddUserToGroup",
+            Operation::AssociateDelegationRequest(_) => "iam:AssociateDelegationRequest",
+            Operation::AttachGroupPolicy(_) => "iam:AttachGroupPolicy",
+            Operation::AttachRolePolicy(_) => "iam:AttachRolePolicy",
+            Operation::AttachUserPolicy(_) => "iam:AttachUserPolicy",
+            Operation::ChangePassword(_) => "iam:ChangePassword",
+            Operation::CreateAccessKey(_) => "iam:CreateAccessKey",
+            Operation::CreateAccountAlias(_) => "iam:CreateAccountAlias",
+            Operation::CreateDelegationRequest(_) => "iam:CreateDelegationRequest",
+            Operation::CreateGroup(_) => "iam:CreateGroup",
+            Operation::CreateInstanceProfile(_) => "iam:CreateInstanceProfile",
+            Operation::CreateLoginProfile(_) => "iam:CreateLoginProfile",
+            Operation::CreateOpenIDConnectProvider(_) => "iam:CreateOpenIDConnectProvider",
+            Operation::CreatePolicy(_) => "iam:CreatePolicy",
+            Operation::CreatePolicyVersion(_) => "iam:CreatePolicyVersion",
+            Operation::CreateRole(_) => "iam:CreateRole",
+            Operation::CreateSAMLProvider(_) => "iam:CreateSAMLProvider",
+            Operation::CreateServiceLinkedRole(_) => "iam:CreateServiceLinkedRole",
+            Operation::CreateServiceSpecificCredential(_) => "iam:CreateServiceSpecificCredential",
+            Operation::CreateUser(_) => "iam:CreateUser",
+            Operation::CreateVirtualMFADevice(_) => "iam:CreateVirtualMFADevice",
+            Operation::DeactivateMFADevice(_) => "iam:DeactivateMFADevice",
+            Operation::DeleteAccessKey(_) => "iam:DeleteAccessKey",
+            Operation::DeleteAccountAlias(_) => "iam:DeleteAccountAlias",
+            Operation::DeleteAccountPasswordPolicy => "iam:DeleteAccountPasswordPolicy",
+            Operation::DeleteGroup(_) => "iam:DeleteGroup",
+            Operation::DeleteGroupPolicy(_) => "iam:DeleteGroupPolicy",
+            Operation::DeleteInstanceProfile(_) => "iam:DeleteInstanceProfile",
+            Operation::DeleteLoginProfile(_) => "iam:DeleteLoginProfile",
+            Operation::DeleteOpenIDConnectProvider(_) => "iam:DeleteOpenIDConnectProvider",
+            Operation::DeletePolicy(_) => "iam:DeletePolicy",
+            Operation::DeletePolicyVersion(_) => "iam:DeletePolicyVersion",
+            Operation::DeleteRole(_) => "iam:DeleteRole",
+            Operation::DeleteRolePermissionsBoundary(_) => "iam:DeleteRolePermissionsBoundary",
+            Operation::DeleteRolePolicy(_) => "iam:DeleteRolePolicy",
+            Operation::DeleteSAMLProvider(_) => "iam:DeleteSAMLProvider",
+            Operation::DeleteSSHPublicKey(_) => "iam:DeleteSSHPublicKey",
+            Operation::DeleteServerCertificate(_) => "iam:DeleteServerCertificate",
+            Operation::DeleteServiceLinkedRole(_) => "iam:DeleteServiceLinkedRole",
+            Operation::DeleteServiceSpecificCredential(_) => "iam:DeleteServiceSpecificCredential",
+            Operation::DeleteSigningCertificate(_) => "iam:DeleteSigningCertificate",
+            Operation::DeleteUser(_) => "iam:DeleteUser",
+            Operation::DeleteUserPermissionsBoundary(_) => "iam:DeleteUserPermissionsBoundary",
+            Operation::DeleteUserPolicy(_) => "iam:DeleteUserPolicy",
+            Operation::DeleteVirtualMFADevice(_) => "iam:DeleteVirtualMFADevice",
+            Operation::DetachGroupPolicy(_) => "iam:DetachGroupPolicy",
+            Operation::DetachRolePolicy(_) => "iam:DetachRolePolicy",
+            Operation::DetachUserPolicy(_) => "iam:DetachUserPolicy",
+            Operation::DisableOrganizationsRootCredentialsManagement(_) => {
+                "iam:DisableOrganizationsRootCredentialsManagement"
+            }
+            Operation::DisableOrganizationsRootSessions(_) => {
+                "iam:DisableOrganizationsRootSessions"
+            }
+            Operation::DisableOutboundWebIdentityFederation => {
+                "iam:DisableOutboundWebIdentityFederation"
+            }
+            Operation::EnableMFADevice(_) => "iam:EnableMFADevice",
+            Operation::EnableOrganizationsRootCredentialsManagement(_) => {
+                "iam:EnableOrganizationsRootCredentialsManagement"
+            }
+            Operation::EnableOrganizationsRootSessions(_) => "iam:EnableOrganizationsRootSessions",
+            Operation::EnableOutboundWebIdentityFederation => {
+                "iam:EnableOutboundWebIdentityFederation"
+            }
+            Operation::GenerateCredentialReport => "iam:GenerateCredentialReport",
+            Operation::GenerateOrganizationsAccessReport(_) => {
+                "iam:GenerateOrganizationsAccessReport"
+            }
+            Operation::GenerateServiceLastAccessedDetails(_) => {
+                "iam:GenerateServiceLastAccessedDetails"
+            }
+            Operation::GetAccessKeyLastUsed(_) => "iam:GetAccessKeyLastUsed",
+            Operation::GetAccountAuthorizationDetails(_) => "iam:GetAccountAuthorizationDetails",
+            Operation::GetAccountPasswordPolicy => "iam:GetAccountPasswordPolicy",
+            Operation::GetAccountProperties(_) => "iam:GetAccountProperties",
+            Operation::GetAccountSummary => "iam:GetAccountSummary",
+            Operation::GetContextKeysForCustomPolicy(_) => "iam:GetContextKeysForCustomPolicy",
+            Operation::GetContextKeysForPrincipalPolicy(_) => {
+                "iam:GetContextKeysForPrincipalPolicy"
+            }
+            Operation::GetCredentialReport => "iam:GetCredentialReport",
+            Operation::GetDelegationRequest(_) => "iam:GetDelegationRequest",
+            Operation::GetGroup(_) => "iam:GetGroup",
+            Operation::GetGroupPolicy(_) => "iam:GetGroupPolicy",
+            Operation::GetHumanReadableSummary(_) => "iam:GetHumanReadableSummary",
+            Operation::GetInstanceProfile(_) => "iam:GetInstanceProfile",
+            Operation::GetLoginProfile(_) => "iam:GetLoginProfile",
+            Operation::GetMFADevice(_) => "iam:GetMFADevice",
+            Operation::GetOpenIDConnectProvider(_) => "iam:GetOpenIDConnectProvider",
+            Operation::GetOrganizationsAccessReport(_) => "iam:GetOrganizationsAccessReport",
+            Operation::GetOutboundWebIdentityFederationInfo => {
+                "iam:GetOutboundWebIdentityFederationInfo"
+            }
+            Operation::GetPolicy(_) => "iam:GetPolicy",
+            Operation::GetPolicyVersion(_) => "iam:GetPolicyVersion",
+            Operation::GetRole(_) => "iam:GetRole",
+            Operation::GetRolePolicy(_) => "iam:GetRolePolicy",
+            Operation::GetRoleTemplateVersion(_) => "iam:GetRoleTemplateVersion",
+            Operation::GetSAMLProvider(_) => "iam:GetSAMLProvider",
+            Operation::GetSSHPublicKey(_) => "iam:GetSSHPublicKey",
+            Operation::GetServerCertificate(_) => "iam:GetServerCertificate",
+            Operation::GetServiceLastAccessedDetails(_) => "iam:GetServiceLastAccessedDetails",
+            Operation::GetServiceLastAccessedDetailsWithEntities(_) => {
+                "iam:GetServiceLastAccessedDetailsWithEntities"
+            }
+            Operation::GetServiceLinkedRoleDeletionStatus(_) => {
+                "iam:GetServiceLinkedRoleDeletionStatus"
+            }
+            Operation::GetUser(_) => "iam:GetUser",
+            Operation::GetUserPolicy(_) => "iam:GetUserPolicy",
+            Operation::ListAccessKeys(_) => "iam:ListAccessKeys",
+            Operation::ListAccountAliases(_) => "iam:ListAccountAliases",
+            Operation::ListAttachedGroupPolicies(_) => "iam:ListAttachedGroupPolicies",
+            Operation::ListAttachedRolePolicies(_) => "iam:ListAttachedRolePolicies",
+            Operation::ListAttachedUserPolicies(_) => "iam:ListAttachedUserPolicies",
+            Operation::ListDelegationRequests(_) => "iam:ListDelegationRequests",
+            Operation::ListEntitiesForPolicy(_) => "iam:ListEntitiesForPolicy",
+            Operation::ListGroupPolicies(_) => "iam:ListGroupPolicies",
+            Operation::ListGroups(_) => "iam:ListGroups",
+            Operation::ListGroupsForUser(_) => "iam:ListGroupsForUser",
+            Operation::ListInstanceProfileTags(_) => "iam:ListInstanceProfileTags",
+            Operation::ListInstanceProfiles(_) => "iam:ListInstanceProfiles",
+            Operation::ListInstanceProfilesForRole(_) => "iam:ListInstanceProfilesForRole",
+            Operation::ListMFADeviceTags(_) => "iam:ListMFADeviceTags",
+            Operation::ListMFADevices(_) => "iam:ListMFADevices",
+            Operation::ListOpenIDConnectProviderTags(_) => "iam:ListOpenIDConnectProviderTags",
+            Operation::ListOpenIDConnectProviders(_) => "iam:ListOpenIDConnectProviders",
+            Operation::ListOrganizationsFeatures(_) => "iam:ListOrganizationsFeatures",
+            Operation::ListPolicies(_) => "iam:ListPolicies",
+            Operation::ListPoliciesGrantingServiceAccess(_) => {
+                "iam:ListPoliciesGrantingServiceAccess"
+            }
+            Operation::ListPolicyTags(_) => "iam:ListPolicyTags",
+            Operation::ListPolicyVersions(_) => "iam:ListPolicyVersions",
+            Operation::ListRolePolicies(_) => "iam:ListRolePolicies",
+            Operation::ListRoleTags(_) => "iam:ListRoleTags",
+            Operation::ListRoles(_) => "iam:ListRoles",
+            Operation::ListSAMLProviderTags(_) => "iam:ListSAMLProviderTags",
+            Operation::ListSAMLProviders(_) => "iam:ListSAMLProviders",
+            Operation::ListSSHPublicKeys(_) => "iam:ListSSHPublicKeys",
+            Operation::ListServerCertificateTags(_) => "iam:ListServerCertificateTags",
+            Operation::ListServerCertificates(_) => "iam:ListServerCertificates",
+            Operation::ListServiceSpecificCredentials(_) => "iam:ListServiceSpecificCredentials",
+            Operation::ListSigningCertificates(_) => "iam:ListSigningCertificates",
+            Operation::ListUserPolicies(_) => "iam:ListUserPolicies",
+            Operation::ListUserTags(_) => "iam:ListUserTags",
+            Operation::ListUsers(_) => "iam:ListUsers",
+            Operation::ListVirtualMFADevices(_) => "iam:ListVirtualMFADevices",
+            Operation::PutAccountProperties(_) => "iam:PutAccountProperties",
+            Operation::PutGroupPolicy(_) => "iam:PutGroupPolicy",
+            Operation::PutRolePermissionsBoundary(_) => "iam:PutRolePermissionsBoundary",
+            Operation::PutRolePolicy(_) => "iam:PutRolePolicy",
+            Operation::PutUserPermissionsBoundary(_) => "iam:PutUserPermissionsBoundary",
+            Operation::PutUserPolicy(_) => "iam:PutUserPolicy",
+            Operation::RejectDelegationRequest(_) => "iam:RejectDelegationRequest",
+            Operation::RemoveClientIDFromOpenIDConnectProvider(_) => {
+                "iam:RemoveClientIDFromOpenIDConnectProvider"
+            }
+            Operation::RemoveRoleFromInstanceProfile(_) => "iam:RemoveRoleFromInstanceProfile",
+            Operation::RemoveUserFromGroup(_) => "iam:RemoveUserFromGroup",
+            Operation::ResetServiceSpecificCredential(_) => "iam:ResetServiceSpecificCredential",
+            Operation::ResyncMFADevice(_) => "iam:ResyncMFADevice",
+            Operation::SendDelegationToken(_) => "iam:SendDelegationToken",
+            Operation::SetDefaultPolicyVersion(_) => "iam:SetDefaultPolicyVersion",
+            Operation::SetSecurityTokenServicePreferences(_) => {
+                "iam:SetSecurityTokenServicePreferences"
+            }
+            Operation::SimulateCustomPolicy(_) => "iam:SimulateCustomPolicy",
+            Operation::SimulatePrincipalPolicy(_) => "iam:SimulatePrincipalPolicy",
+            Operation::TagInstanceProfile(_) => "iam:TagInstanceProfile",
+            Operation::TagMFADevice(_) => "iam:TagMFADevice",
+            Operation::TagOpenIDConnectProvider(_) => "iam:TagOpenIDConnectProvider",
+            Operation::TagPolicy(_) => "iam:TagPolicy",
+            Operation::TagRole(_) => "iam:TagRole",
+            Operation::TagSAMLProvider(_) => "iam:TagSAMLProvider",
+            Operation::TagServerCertificate(_) => "iam:TagServerCertificate",
+            Operation::TagUser(_) => "iam:TagUser",
+            Operation::UntagInstanceProfile(_) => "iam:UntagInstanceProfile",
+            Operation::UntagMFADevice(_) => "iam:UntagMFADevice",
+            Operation::UntagOpenIDConnectProvider(_) => "iam:UntagOpenIDConnectProvider",
+            Operation::UntagPolicy(_) => "iam:UntagPolicy",
+            Operation::UntagRole(_) => "iam:UntagRole",
+            Operation::UntagSAMLProvider(_) => "iam:UntagSAMLProvider",
+            Operation::UntagServerCertificate(_) => "iam:UntagServerCertificate",
+            Operation::UntagUser(_) => "iam:UntagUser",
+            Operation::UpdateAccessKey(_) => "iam:UpdateAccessKey",
+            Operation::UpdateAccountPasswordPolicy(_) => "iam:UpdateAccountPasswordPolicy",
+            Operation::UpdateAssumeRolePolicy(_) => "iam:UpdateAssumeRolePolicy",
+            Operation::UpdateDelegationRequest(_) => "iam:UpdateDelegationRequest",
+            Operation::UpdateGroup(_) => "iam:UpdateGroup",
+            Operation::UpdateLoginProfile(_) => "iam:UpdateLoginProfile",
+            Operation::UpdateOpenIDConnectProvider(_) => "iam:UpdateOpenIDConnectProvider",
+            Operation::UpdateOpenIDConnectProviderThumbprint(_) => {
+                "iam:UpdateOpenIDConnectProviderThumbprint"
+            }
+            Operation::UpdateRole(_) => "iam:UpdateRole",
+            Operation::UpdateRoleDescription(_) => "iam:UpdateRoleDescription",
+            Operation::UpdateSAMLProvider(_) => "iam:UpdateSAMLProvider",
+            Operation::UpdateSSHPublicKey(_) => "iam:UpdateSSHPublicKey",
+            Operation::UpdateServerCertificate(_) => "iam:UpdateServerCertificate",
+            Operation::UpdateServiceSpecificCredential(_) => "iam:UpdateServiceSpecificCredential",
+            Operation::UpdateSigningCertificate(_) => "iam:UpdateSigningCertificate",
+            Operation::UpdateUser(_) => "iam:UpdateUser",
+            Operation::UploadSSHPublicKey(_) => "iam:UploadSSHPublicKey",
+            Operation::UploadServerCertificate(_) => "iam:UploadServerCertificate",
+            Operation::UploadSigningCertificate(_) => "iam:UploadSigningCertificate",
+        }
+    }
+
     /// The operation's name, which is also its IAM action name.
     pub fn name(&self) -> &'static str {
         match self {

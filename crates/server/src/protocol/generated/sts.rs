@@ -1611,6 +1611,37 @@ impl Operation {
         }
     }
 
+    /// True when the action catalog files the operation under the List or
+    /// Read access level: it changes nothing an authorisation depends on.
+    /// Operations the catalog does not know count as writes.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Operation::GetAccessKeyInfo(_)
+                | Operation::GetCallerIdentity(_)
+                | Operation::GetFederationToken(_)
+                | Operation::GetSessionToken(_)
+        )
+    }
+
+    /// The IAM action the operation needs, `service:Name`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Operation::AssumeRole(_) => "sts:AssumeRole",
+            Operation::AssumeRoleWithSAML(_) => "sts:AssumeRoleWithSAML",
+            Operation::AssumeRoleWithWebIdentity(_) => "sts:AssumeRoleWithWebIdentity",
+            Operation::AssumeRoot(_) => "sts:AssumeRoot",
+            Operation::DecodeAuthorizationMessage(_) => "sts:DecodeAuthorizationMessage",
+            Operation::GetAccessKeyInfo(_) => "sts:GetAccessKeyInfo",
+            Operation::GetCallerIdentity(_) => "sts:GetCallerIdentity",
+            Operation::GetDelegatedAccessToken(_) => "sts:GetDelegatedAccessToken",
+            Operation::GetFederationToken(_) => "sts:GetFederationToken",
+            Operation::GetScopedCredentials(_) => "sts:GetScopedCredentials",
+            Operation::GetSessionToken(_) => "sts:GetSessionToken",
+            Operation::GetWebIdentityToken(_) => "sts:GetWebIdentityToken",
+        }
+    }
+
     /// The operation's name, which is also its IAM action name.
     pub fn name(&self) -> &'static str {
         match self {

@@ -1,0 +1,117 @@
+//! `portcullis serve`: starts the service on its embedded SQLite database
+//! (or PostgreSQL) and serves until interrupted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use portcullis_server::bootstrap::{self, RootKeyNotice};
+use portcullis_server::config::{Config, DEFAULT_ACCOUNT_ID, RootCredentials, TlsConfig};
+use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4566", env = "PORTCULLIS_LISTEN")]
+    listen: SocketAddr,
+    /// Where the database, master key, root credentials and audit log live.
+    #[arg(long, default_value = "./portcullis-data", env = "PORTCULLIS_DATA_DIR")]
+    data_dir: PathBuf,
+    /// The account id of the root identity (12 digits).
+    #[arg(long, default_value = DEFAULT_ACCOUNT_ID, env = "PORTCULLIS_ACCOUNT_ID")]
+    account_id: String,
+    /// A PostgreSQL URL instead of the embedded SQLite database.
+    #[arg(long, env = "PORTCULLIS_DATABASE_URL")]
+    database_url: Option<String>,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = Config::new(args.listen, args.data_dir);
+    config.account_id = args.account_id;
+    config.database_url = args.database_url;
+    config.tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
+        _ => None,
+    };
+    config.master_key = std::env::var("PORTCULLIS_MASTER_KEY")
+        .ok()
+        .map(Zeroizing::new);
+    config.root_credentials = match (
+        std::env::var("PORTCULLIS_ROOT_ACCESS_KEY_ID"),
+        std::env::var("PORTCULLIS_ROOT_SECRET_ACCESS_KEY"),
+    ) {
+        (Ok(id), Ok(secret)) => Some(RootCredentials {
+            access_key_id: id,
+            secret_access_key: Zeroizing::new(secret),
+        }),
+        _ => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let data_dir = config.data_dir.clone();
+        let (state, notice) = bootstrap::start(config).await?;
+        let listener = tokio::net::TcpListener::bind(state.config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", state.config.listen))?;
+        let addr = listener.local_addr()?;
+        let scheme = if state.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let endpoint = format!("{scheme}://{addr}");
+        println!("Portcullis is serving IAM and STS at {endpoint}");
+        println!("  account: {}", state.config.account_id);
+        println!("  data:    {}", data_dir.display());
+        match notice {
+            RootKeyNotice::Generated(creds) => {
+                println!(
+                    "Root credentials were generated (shown once; also in {}):",
+                    data_dir.join("root-credentials").display()
+                );
+                println!("  export AWS_ACCESS_KEY_ID={}", creds.access_key_id);
+                println!(
+                    "  export AWS_SECRET_ACCESS_KEY={}",
+                    creds.secret_access_key.as_str()
+                );
+            }
+            RootKeyNotice::FromEnvironment { access_key_id } => {
+                println!("Root access key {access_key_id} (from PORTCULLIS_ROOT_ACCESS_KEY_ID).");
+            }
+            RootKeyNotice::Existing => {
+                println!(
+                    "Root credentials: see {} (written at first start).",
+                    data_dir.join("root-credentials").display()
+                );
+            }
+        }
+        println!("Use it with the AWS CLI:");
+        println!("  aws --endpoint-url {endpoint} --region us-east-1 iam list-users");
+        println!("  aws --endpoint-url {endpoint} --region us-east-1 sts get-caller-identity");
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        portcullis_server::http::serve(state, listener, shutdown).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,190 @@
+//! The path of one request, one function per step, in order:
+//! read → decode → authenticate → authorise → handle → respond (+ audit).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+
+use crate::audit::AuditRecord;
+use crate::authn::{self, Service, Transport};
+use crate::authz::{self, Verdict, actions};
+use crate::error::{ApiError, ErrorCode};
+use crate::ops::RequestCtx;
+use crate::ops::{iam::IamService, sts::StsService};
+use crate::protocol::generated::{iam, sts};
+use crate::protocol::query::QueryParams;
+use crate::state::AppState;
+
+/// One decoded operation of either API.
+#[derive(Debug)]
+pub enum Operation {
+    Iam(Box<iam::Operation>),
+    Sts(Box<sts::Operation>),
+}
+
+impl Operation {
+    fn is_read_only(&self) -> bool {
+        match self {
+            Operation::Iam(op) => op.is_read_only(),
+            Operation::Sts(op) => op.is_read_only(),
+        }
+    }
+}
+
+/// Handles one Query-protocol request end to end; never fails: every error
+/// becomes AWS error XML.
+pub async fn handle(
+    state: Arc<AppState>,
+    parts: http::request::Parts,
+    body: Bytes,
+    transport: Transport,
+) -> Response<Body> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut record = AuditRecord {
+        time: crate::protocol::xml::Timestamp(state.clock.now()).to_iso8601(),
+        request_id: request_id.clone(),
+        source_ip: transport.source_ip.to_string(),
+        decision: "Unauthenticated",
+        ..AuditRecord::default()
+    };
+    let result = run(&state, &parts, &body, transport, &request_id, &mut record).await;
+    let response = match result {
+        Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
+        Err((service, e)) => {
+            record.error_code = Some(e.code().as_str());
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            xml_response(status, e.to_xml(service.xmlns(), &request_id), &request_id)
+        }
+    };
+    state.audit.record(record);
+    response
+}
+
+async fn run(
+    state: &Arc<AppState>,
+    parts: &http::request::Parts,
+    body: &[u8],
+    transport: Transport,
+    request_id: &str,
+    record: &mut AuditRecord,
+) -> Result<String, (Service, ApiError)> {
+    let params = decode_params(parts, body).map_err(|e| (authn::service_of(parts), e))?;
+    let action = params.get("Action").map(str::to_owned);
+    record.action = action.clone().unwrap_or_default();
+
+    // Authenticate: every call is signed.
+    let auth = match authn::authenticate(state, parts, body).await {
+        Ok(auth) => auth,
+        Err(e) => return Err((authn::service_of(parts), e)),
+    };
+    let service = auth.service();
+    record.service = service.signing_name();
+    record.caller = Some(auth.caller().arn.clone());
+    record.access_key_id = Some(auth.caller().access_key_id.clone());
+    let fail = |e| (service, e);
+
+    // Decode the operation from the model.
+    let Some(action) = action else {
+        return Err(fail(ApiError::new(
+            ErrorCode::MissingAction,
+            "The request must contain the parameter Action.",
+        )));
+    };
+    if let Some(version) = params.get("Version") {
+        let expected = match service {
+            Service::Iam => iam::VERSION,
+            Service::Sts => sts::VERSION,
+        };
+        if version != expected {
+            return Err(fail(ApiError::new(
+                ErrorCode::InvalidAction,
+                format!("Could not find operation {action} for version {version}"),
+            )));
+        }
+    }
+    let op = match service {
+        Service::Iam => Operation::Iam(Box::new(
+            iam::Operation::decode(&action, &params).map_err(fail)?,
+        )),
+        Service::Sts => Operation::Sts(Box::new(
+            sts::Operation::decode(&action, &params).map_err(fail)?,
+        )),
+    };
+
+    // Authorise through the one table.
+    let target = match &op {
+        Operation::Iam(op) => Some(actions::iam_target(op)),
+        Operation::Sts(op) => match actions::sts_target(op) {
+            actions::StsAccess::Open => None,
+            actions::StsAccess::Policy(t) => Some(t),
+        },
+    };
+    record.action = target
+        .as_ref()
+        .map(|t| t.action.to_owned())
+        .unwrap_or_else(|| format!("{}:{action}", service.signing_name()));
+    let authorized = match authz::authorize(state, auth, target.as_ref(), transport).await {
+        Ok(a) => a,
+        Err(denied) => {
+            record.decision = "Deny";
+            record.resource = denied.resource;
+            record.statements = denied.statement.into_iter().collect();
+            return Err(fail(denied.error));
+        }
+    };
+    record.resource = authorized.resource().to_owned();
+    match authorized.verdict() {
+        Verdict::NotRequired => record.decision = "NotRequired",
+        Verdict::Root => record.decision = "Root",
+        Verdict::Allowed(statements) => {
+            record.decision = "Allow";
+            record.statements = statements.clone();
+        }
+    }
+    drop(target);
+
+    // Handle, then let caches see the change before anyone else asks.
+    let read_only = op.is_read_only();
+    let ctx = RequestCtx::new(state.clone(), authorized, request_id.to_owned());
+    let result = match op {
+        Operation::Iam(op) => iam::dispatch(&IamService, &ctx, *op, request_id).await,
+        Operation::Sts(op) => sts::dispatch(&StsService, &ctx, *op, request_id).await,
+    };
+    if !read_only {
+        state.epoch.advance();
+    }
+    result.map_err(fail)
+}
+
+/// The form parameters: the body of a POST and the query string of any
+/// request (AWS accepts both).
+fn decode_params(parts: &http::request::Parts, body: &[u8]) -> Result<QueryParams, ApiError> {
+    let mut params = QueryParams::default();
+    if let Some(query) = parts.uri.query() {
+        params.extend(query.as_bytes());
+    }
+    if parts.method == http::Method::POST && !body.is_empty() {
+        if std::str::from_utf8(body).is_err() {
+            return Err(ApiError::new(
+                ErrorCode::MalformedQueryString,
+                "The request body is not valid UTF-8.",
+            )
+            .with_status(400));
+        }
+        params.extend(body);
+    }
+    Ok(params)
+}
+
+pub fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(Body::from(xml));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}

@@ -1,0 +1,55 @@
+//! Everything a request needs that outlives it, built once at start.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use portcullis_sigv4::SigningKeyCache;
+use portcullis_store::Store;
+use time::OffsetDateTime;
+
+use crate::audit::AuditLog;
+use crate::authn::KeyCache;
+use crate::authz::cache::Epoch;
+use crate::authz::{CompiledDocuments, PolicyCache};
+use crate::config::Config;
+use crate::managed::AwsManagedPolicies;
+use crate::secrets::MasterKey;
+
+/// The shared state of one service process.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub master_key: MasterKey,
+    pub managed: AwsManagedPolicies,
+    /// Derived SigV4 signing keys, per (key, date, region, service).
+    pub signing_keys: SigningKeyCache,
+    /// Access key id → who it is and its secret, valid for one epoch.
+    pub keys: KeyCache,
+    /// Principal → compiled policy set, valid for one epoch.
+    pub policies: PolicyCache,
+    /// Compiled policy documents, shared by every principal they apply to.
+    pub compiled: CompiledDocuments,
+    /// Moves whenever cached authorisation data may be stale.
+    pub epoch: Epoch,
+    pub audit: AuditLog,
+    pub clock: Clock,
+}
+
+/// The service's clock: the system clock plus an offset that tests move to
+/// reach expiry without sleeping.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_seconds: AtomicI64,
+}
+
+impl Clock {
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+            + time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.offset_seconds.fetch_add(seconds, Ordering::Relaxed);
+    }
+}
