@@ -3,12 +3,6 @@
 //! verify, and the same requests with one byte of the method, the path, the
 //! query, a signed header, the body or the date changed must not.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test harness: a signer failure is a failed test"
-)]
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
