@@ -67,6 +67,17 @@ impl Handler for IamService {
         users::list_user_tags(ctx, input).await
     }
 
+    // == Groups, managed policies and versions, attachments, inline policies,
+    // == permissions boundaries (ops/iam/{groups,policies}.rs). Add methods here.
+
+    // == Login profiles, password policy, aliases, account summary and
+    // == authorization details (ops/iam/{login_profiles,account}.rs). Add methods here.
+
+    // == Policy simulator (ops/iam/simulator.rs). Add methods here.
+
+    // == Roles, instance profiles, MFA devices (ops/iam/{roles,instance_profiles,mfa}.rs).
+    // == Add methods here.
+
     // Access keys.
     async fn create_access_key(
         &self,
