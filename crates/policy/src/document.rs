@@ -13,10 +13,10 @@ use crate::condition::{Operator, OperatorFamily};
 use crate::error::{AwsErrorCode, Diagnostic, Error, Position, Span};
 use crate::json::{self, Member, Node, NodeKind};
 
-/// Hard cap on the raw text, whatever the kind: no AWS policy type allows more
-/// (the largest, KMS key policies, stop at 32 KB), and it bounds the work done on
-/// hostile input.
-pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024;
+/// Hard cap on the raw text, whatever the kind. It bounds the work done on hostile
+/// input while leaving room for the largest AWS managed policy (about 135 KB, far
+/// above any customer quota).
+pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
 /// What a document is used as. It decides which elements are required or forbidden
 /// and which size quota applies by default.
