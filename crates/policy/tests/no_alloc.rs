@@ -17,28 +17,6 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-fn managed(names: &[&str]) -> Vec<Arc<Policy>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/aws-managed-policies/aws-managed-policies.json");
-    let data: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let options = ParseOptions {
-        kind: PolicyKind::Identity,
-        quota: Some(SizeQuota::Unlimited),
-    };
-    names
-        .iter()
-        .map(|n| {
-            let p = data["Policies"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["PolicyName"] == *n)
-                .unwrap();
-            Policy::parse(*n, &p["Document"].to_string(), options).unwrap()
-        })
-        .collect()
-}
-
 const CUSTOM: &str = r#"{"Version":"2012-10-17","Statement":[
   {"Sid":"Objects","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::team-bucket/*",
    "Condition":{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","2001:db8::/32"]},"Bool":{"aws:SecureTransport":"true"}}},
@@ -61,10 +39,37 @@ const BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[
   {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-bucket/*"},
   {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::team-bucket/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
 
+#[cfg(test)]
+mod data {
+    use super::*;
+
+    pub fn managed(names: &[&str]) -> Vec<Arc<Policy>> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/aws-managed-policies/aws-managed-policies.json");
+        let data: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let options = ParseOptions {
+            kind: PolicyKind::Identity,
+            quota: Some(SizeQuota::Unlimited),
+        };
+        names
+            .iter()
+            .map(|n| {
+                let p = data["Policies"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["PolicyName"] == *n)
+                    .unwrap();
+                Policy::parse(*n, &p["Document"].to_string(), options).unwrap()
+            })
+            .collect()
+    }
+}
+
 #[test]
 fn decisions_without_variables_do_not_allocate() {
     let mut b = PolicySet::builder();
-    for p in managed(&[
+    for p in data::managed(&[
         "AmazonS3ReadOnlyAccess",
         "AmazonEC2ReadOnlyAccess",
         "IAMReadOnlyAccess",
