@@ -342,3 +342,95 @@ pub(crate) async fn count2(
         .fetch_one(&mut *conn)
         .await?)
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::model::NewUser;
+    use crate::store::{AccountStore, UserStore};
+
+    async fn pragma(conn: &mut AnyConnection, name: &'static str) -> String {
+        let row: (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST(({name}) AS TEXT)"
+        )))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        row.0
+    }
+
+    #[tokio::test]
+    async fn sqlite_connections_are_durable_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_sqlite(dir.path()).await.unwrap();
+        assert_eq!(store.dialect(), Dialect::Sqlite);
+        assert!(dir.path().join("portcullis.db").exists());
+        // Hold three connections at once, so each is a distinct pooled connection: every one
+        // must have the settings, not only the first.
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.pool.acquire().await.unwrap());
+        }
+        for conn in &mut conns {
+            assert_eq!(
+                pragma(conn, "SELECT journal_mode FROM pragma_journal_mode").await,
+                "wal"
+            );
+            assert_eq!(
+                pragma(conn, "SELECT synchronous FROM pragma_synchronous").await,
+                "2",
+                "FULL"
+            );
+            assert_eq!(
+                pragma(conn, "SELECT foreign_keys FROM pragma_foreign_keys").await,
+                "1"
+            );
+            assert_eq!(
+                pragma(conn, "SELECT timeout FROM pragma_busy_timeout").await,
+                "10000"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_reopen_keeps_data_and_does_not_remigrate() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        {
+            let store = SqlStore::open_sqlite(dir.path()).await.unwrap();
+            store.create_account("111122223333", now).await.unwrap();
+            let user = NewUser {
+                name: "kept".into(),
+                path: "/".into(),
+                ..NewUser::default()
+            };
+            store.create_user("111122223333", &user, now).await.unwrap();
+            store.close().await;
+        }
+        let store = SqlStore::open_sqlite(dir.path()).await.unwrap();
+        let user = store.get_user("111122223333", "kept").await.unwrap();
+        assert_eq!(user.create_date, now);
+        assert_eq!(
+            store.get_account("111122223333").await.unwrap().generation,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn foreign_keys_refuse_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_sqlite(dir.path()).await.unwrap();
+        let err = sqlx::query(
+            "INSERT INTO iam_users (id, account_id, name, name_lower, path, arn, create_date) \
+             VALUES ('AIDAX', 'nope', 'n', 'n', '/', 'arn', 0)",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap_err();
+        assert!(
+            err.as_database_error()
+                .is_some_and(|e| e.is_foreign_key_violation()),
+            "{err}"
+        );
+    }
+}

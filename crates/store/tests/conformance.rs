@@ -53,7 +53,7 @@ fn main() {
     let started = Instant::now();
     let mut tally = Tally::default();
     let all = cases();
-    let total = all.len() * 2;
+    let total = all.len() * 2 + 1;
     println!("\nrunning {total} tests");
 
     // SQLite: always.
@@ -89,6 +89,16 @@ fn main() {
             });
             let pg: DynStore = Arc::new(stores.into_iter().next().expect("a store"));
             run_backend(&runtime, "postgres", &pg, &all, &selected, &mut tally);
+            let name = "postgres::notify_is_sent_on_commit";
+            if selected(name) {
+                let t = Instant::now();
+                let outcome = runtime.block_on(async {
+                    tokio::spawn(notify_is_sent_on_commit(pg.clone(), url.clone())).await
+                });
+                report(name, outcome, t, &mut tally);
+            } else {
+                tally.filtered += 1;
+            }
         }
         None => {
             eprintln!();
@@ -96,8 +106,9 @@ fn main() {
             eprintln!("## PostgreSQL conformance SKIPPED: {PG_ENV} unset");
             eprintln!("## (the PostgreSQL cases below are reported as ignored, not passed)");
             eprintln!("##################################################################");
-            for case in &all {
-                let name = format!("postgres::{}", case.name);
+            let extra = ["notify_is_sent_on_commit"];
+            for case_name in all.iter().map(|c| c.name).chain(extra) {
+                let name = format!("postgres::{case_name}");
                 if selected(&name) {
                     println!(
                         "test {name} ... ignored, PostgreSQL conformance SKIPPED: {PG_ENV} unset"
@@ -152,15 +163,81 @@ fn run_backend(
         let t = Instant::now();
         // A spawned task turns a panic (a failed expectation) into a JoinError we can report.
         let outcome = runtime.block_on(async { tokio::spawn((case.run)(store.clone())).await });
-        match outcome {
-            Ok(()) => {
-                println!("test {name} ... ok ({} ms)", t.elapsed().as_millis());
-                tally.passed += 1;
-            }
-            Err(e) => {
-                println!("test {name} ... FAILED: {e}");
-                tally.failed.push(name);
-            }
+        report(&name, outcome, t, tally);
+    }
+}
+
+fn report(
+    name: &str,
+    outcome: Result<(), tokio::task::JoinError>,
+    started: Instant,
+    tally: &mut Tally,
+) {
+    match outcome {
+        Ok(()) => {
+            println!("test {name} ... ok ({} ms)", started.elapsed().as_millis());
+            tally.passed += 1;
+        }
+        Err(e) => {
+            println!("test {name} ... FAILED: {e}");
+            tally.failed.push(name.to_owned());
         }
     }
+}
+
+/// The PostgreSQL seam for cross-node invalidation: a committed change is announced on
+/// `portcullis_changes` as `account:generation`, and a refused one is not.
+async fn notify_is_sent_on_commit(store: DynStore, url: String) {
+    use portcullis_store::change::PG_CHANNEL;
+    use portcullis_store::model::NewUser;
+
+    let mut listener = sqlx::postgres::PgListener::connect(&url)
+        .await
+        .expect("listener");
+    listener.listen(PG_CHANNEL).await.expect("LISTEN");
+    let account = format!(
+        "{:012}",
+        rand::random_range(100_000_000_000u64..1_000_000_000_000)
+    );
+    let now = time::OffsetDateTime::now_utc();
+    store.create_account(&account, now).await.expect("account");
+    let user = NewUser {
+        name: "n".into(),
+        path: "/".into(),
+        ..NewUser::default()
+    };
+    store.create_user(&account, &user, now).await.expect("user");
+    assert!(
+        store.create_user(&account, &user, now).await.is_err(),
+        "duplicate refused"
+    );
+    store.delete_user(&account, "n").await.expect("delete");
+    let generation = store.generation(&account).await.expect("generation");
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(2), listener.recv())
+            .await
+            .expect("a notification within 2 s")
+            .expect("recv");
+        if let Some(rest) = n.payload().strip_prefix(&format!("{account}:")) {
+            seen.push(rest.parse::<u64>().expect("generation in payload"));
+        }
+    }
+    // Had the refused create notified, its (rolled back) generation would equal the delete's:
+    // so also check that nothing else arrives for this account.
+    let extra = tokio::time::timeout(std::time::Duration::from_millis(300), async {
+        loop {
+            let n = listener.recv().await.expect("recv");
+            if n.payload().starts_with(&format!("{account}:")) {
+                return n.payload().to_owned();
+            }
+        }
+    })
+    .await;
+    assert!(extra.is_err(), "unexpected notification {extra:?}");
+    assert_eq!(
+        seen,
+        [generation - 1, generation],
+        "one notification per committed change"
+    );
 }
