@@ -107,11 +107,26 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         println!("  aws --endpoint-url {endpoint} --region us-east-1 sts get-caller-identity");
         use std::io::Write as _;
         std::io::stdout().flush()?;
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
+        let shutdown = shutdown_signal();
         portcullis_server::http::serve(state, listener, shutdown).await?;
         anyhow::Ok(())
     })?;
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C or SIGTERM, so that service managers stop the
+/// service gracefully.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
