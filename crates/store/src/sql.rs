@@ -349,6 +349,10 @@ mod tests {
     use crate::model::NewUser;
     use crate::store::{AccountStore, UserStore};
 
+    #[allow(
+        clippy::unwrap_used,
+        reason = "test helper: a failed query must fail the test"
+    )]
     async fn pragma(conn: &mut AnyConnection, name: &'static str) -> String {
         let row: (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT CAST(({name}) AS TEXT)"
