@@ -28,10 +28,32 @@ struct Tally {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let filter = args.iter().find(|a| !a.starts_with('-')).cloned();
-    let listing = args.iter().any(|a| a == "--list");
-    let selected = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    // libtest's arguments, as far as they matter here: a name filter, `--skip NAME`, `--exact`,
+    // `--list`; options that take a value are skipped with their value.
+    let mut filter = None;
+    let mut skips = Vec::new();
+    let (mut listing, mut exact) = (false, false);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--list" => listing = true,
+            "--exact" => exact = true,
+            "--skip" => skips.extend(args.next()),
+            "--test-threads" | "--format" | "--color" | "--logfile" | "-Z" => {
+                args.next();
+            }
+            a if a.starts_with('-') => {}
+            _ => filter = Some(arg),
+        }
+    }
+    let selected = |name: &str| {
+        let wanted = match filter.as_deref() {
+            None => true,
+            Some(f) if exact => name == f,
+            Some(f) => name.contains(f),
+        };
+        wanted && !skips.iter().any(|s| name.contains(s.as_str()))
+    };
 
     if listing {
         for backend in ["sqlite", "postgres"] {
