@@ -8,6 +8,8 @@ use crate::pattern::Glob;
 pub(crate) enum ActionPattern {
     /// `*`.
     Any,
+    /// `service:Name` without wildcards, lowercased whole: one string, one compare.
+    Exact(Box<str>),
     /// `service:name-pattern`, service lowercased.
     Service { service: Box<str>, name: Glob },
     /// A service prefix with wildcards (`s3*:Get*`): matched as one string.
@@ -20,6 +22,11 @@ impl ActionPattern {
             return Self::Any;
         }
         match pattern.split_once(':') {
+            Some((service, name))
+                if !service.contains(['*', '?']) && !name.contains(['*', '?']) =>
+            {
+                Self::Exact(pattern.to_ascii_lowercase().into())
+            }
             Some((service, name)) if !service.contains(['*', '?']) => Self::Service {
                 service: service.to_ascii_lowercase().into(),
                 name: Glob::compile(name, true),
@@ -32,6 +39,7 @@ impl ActionPattern {
     pub(crate) fn matches(&self, action: &str, service: &str, name: &str) -> bool {
         match self {
             Self::Any => true,
+            Self::Exact(full) => full.eq_ignore_ascii_case(action),
             Self::Service {
                 service: s,
                 name: n,

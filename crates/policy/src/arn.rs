@@ -49,7 +49,15 @@ pub(crate) fn principal_arn_is_valid(s: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ArnPattern {
     Any,
-    /// Five segment globs and the resource glob.
+    /// The common case, kept small: the pattern text once, the byte offsets of its
+    /// first five colons, and which of the six parts hold `*` or `?`.
+    Compact {
+        text: Box<str>,
+        colons: [u32; 5],
+        wild: u8,
+    },
+    /// Parts with literal `*`/`?` (from `${*}`, `${?}` or substituted values): five
+    /// segment globs and the resource glob.
     Parts(Box<[Glob; 6]>),
     /// Not six colon-separated parts: matched as one string.
     Whole(Glob),
@@ -65,6 +73,9 @@ impl ArnPattern {
     pub(crate) fn from_tokens(toks: Vec<Tok>) -> Self {
         if matches!(toks.as_slice(), [Tok::Star]) {
             return Self::Any;
+        }
+        if let Some(c) = Self::compact(&toks) {
+            return c;
         }
         let mut parts: Vec<Vec<Tok>> = vec![Vec::new()];
         for t in &toks {
@@ -100,9 +111,71 @@ impl ArnPattern {
         Self::Parts(Box::new([Glob::Any, g(), g(), g(), g(), g()]))
     }
 
+    /// The compact form, when every wildcard in the text is a real one.
+    fn compact(toks: &[Tok]) -> Option<Self> {
+        if toks
+            .iter()
+            .any(|t| matches!(t, Tok::Lit(s) if s.contains(['*', '?'])))
+        {
+            return None;
+        }
+        let text = crate::pattern::literal_text(toks);
+        if !text.starts_with("arn:") {
+            return None;
+        }
+        let mut colons = [0u32; 5];
+        let mut found = text.match_indices(':').map(|(i, _)| u32::try_from(i).ok());
+        for c in &mut colons {
+            *c = found.next()??;
+        }
+        let mut wild = 0u8;
+        let mut start = 0usize;
+        for (i, end) in colons
+            .iter()
+            .map(|c| *c as usize)
+            .chain([text.len()])
+            .enumerate()
+        {
+            if text.get(start..end)?.contains(['*', '?']) {
+                wild |= 1 << i;
+            }
+            start = end + 1;
+        }
+        Some(Self::Compact {
+            text: text.into(),
+            colons,
+            wild,
+        })
+    }
+
     pub(crate) fn matches(&self, text: &str) -> bool {
         match self {
             Self::Any => true,
+            Self::Compact {
+                text: p,
+                colons,
+                wild,
+            } => {
+                let Some(a) = Arn::parse(text) else {
+                    return false;
+                };
+                let values = [a.partition, a.service, a.region, a.account, a.resource];
+                let mut start = colons[0] as usize + 1;
+                for (i, value) in values.iter().enumerate() {
+                    let end = colons.get(i + 1).map_or(p.len(), |c| *c as usize);
+                    let seg = p.get(start..end).unwrap_or_default();
+                    let ok = if wild & (1 << (i + 1)) == 0 {
+                        seg == *value
+                    } else {
+                        crate::pattern::glob_str(seg, value)
+                    };
+                    if !ok {
+                        return false;
+                    }
+                    start = end + 1;
+                }
+                true
+            }
             Self::Whole(g) => g.matches(text, false),
             Self::Parts(p) => {
                 let Some(a) = Arn::parse(text) else {

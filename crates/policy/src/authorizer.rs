@@ -493,34 +493,24 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
             }
         }
     }
+    // Resource policies are small and change with every request's resource: scan.
     if let Some(rp) = resource_policy {
-        let cands = rp.index().lookup(req.action);
-        let lists = [
-            (cands.exact, false),
-            (cands.others[0], true),
-            (cands.others[1], true),
-        ];
-        for (list, check_action) in lists {
-            for i in list {
-                let Some(st) = rp.statements().get(*i as usize) else {
-                    continue;
+        for (i, st) in rp.statements().iter().enumerate() {
+            if let Some(g) = st.applies(req, service, name, true, bounded) {
+                let r = StatementRef {
+                    source: PolicySource::Resource,
+                    policy: 0,
+                    statement: to_u32(i),
                 };
-                if let Some(g) = st.applies(req, service, name, check_action, bounded) {
-                    let r = StatementRef {
-                        source: PolicySource::Resource,
-                        policy: 0,
-                        statement: *i,
+                if st.effect == Effect::Deny {
+                    let mut deciding = Deciding::EMPTY;
+                    deciding.push(r);
+                    return Outcome {
+                        decision: Decision::ExplicitDeny,
+                        deciding,
                     };
-                    if st.effect == Effect::Deny {
-                        let mut deciding = Deciding::EMPTY;
-                        deciding.push(r);
-                        return Outcome {
-                            decision: Decision::ExplicitDeny,
-                            deciding,
-                        };
-                    }
-                    tally.record(r, st.effect, g);
                 }
+                tally.record(r, st.effect, g);
             }
         }
     }

@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::action::ActionPattern;
-use crate::pattern::Glob;
 use crate::policy::CStatement;
 
 /// A small fast hasher for short ASCII keys (FxHash's multiply-rotate). The keys are
@@ -71,30 +70,28 @@ impl<T: Copy> ActionIndex<T> {
         if s.actions_negated
             || s.actions
                 .iter()
-                .any(|a| !matches!(a, ActionPattern::Service { .. }))
+                .any(|a| matches!(a, ActionPattern::Any | ActionPattern::Whole(_)))
         {
             self.global.push(t);
             return;
         }
-        let mut services: HashSet<&str> = HashSet::new();
-        for a in &*s.actions {
-            if let ActionPattern::Service { service, name } = a
-                && name.as_exact().is_none()
-            {
-                services.insert(service);
-            }
-        }
-        let mut keys: HashSet<String> = HashSet::new();
-        for a in &*s.actions {
-            if let ActionPattern::Service {
-                service,
-                name: Glob::Exact(n),
-            } = a
-                && !services.contains(&**service)
-            {
-                keys.insert(format!("{service}:{n}"));
-            }
-        }
+        let services: HashSet<&str> = s
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                ActionPattern::Service { service, .. } => Some(&**service),
+                _ => None,
+            })
+            .collect();
+        let keys: HashSet<&str> = s
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                ActionPattern::Exact(full) => Some(&**full),
+                _ => None,
+            })
+            .filter(|full| !services.contains(full.split_once(':').map_or("", |(sv, _)| sv)))
+            .collect();
         for k in keys {
             self.exact.entry(k.into()).or_default().push(t);
         }

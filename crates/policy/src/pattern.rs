@@ -66,14 +66,6 @@ impl Glob {
             Self::General(toks) => match_tokens(toks, text, ci),
         }
     }
-
-    /// Whether the pattern is a plain string (no wildcard).
-    pub(crate) fn as_exact(&self) -> Option<&str> {
-        match self {
-            Self::Exact(s) => Some(s),
-            _ => None,
-        }
-    }
 }
 
 fn eq(a: &[u8], b: &[u8], ci: bool) -> bool {
@@ -184,6 +176,44 @@ pub(crate) fn match_tokens(toks: &[Tok], text: &str, ci: bool) -> bool {
         };
         if advanced {
             continue;
+        }
+        match star {
+            Some((sp, st)) if st < t.len() => {
+                let next = st + char_len(t, st);
+                star = Some((sp, next));
+                pi = sp;
+                ti = next;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Matches `text` against a pattern written as text, where every `*` and `?` is a
+/// wildcard (the compact ARN form). Same algorithm as [`match_tokens`].
+pub(crate) fn glob_str(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi + 1, ti));
+                pi += 1;
+                continue;
+            }
+            Some(b'?') if ti < t.len() => {
+                ti += char_len(t, ti);
+                pi += 1;
+                continue;
+            }
+            Some(c) if *c != b'?' && t.get(ti) == Some(c) => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            None if ti == t.len() => return true,
+            _ => {}
         }
         match star {
             Some((sp, st)) if st < t.len() => {
@@ -442,5 +472,24 @@ mod tests {
         assert_eq!(t, vec![TTok::Tok(Tok::Lit("${unterminated".into()))]);
         let t = parse_template("a*b", false);
         assert_eq!(t, vec![TTok::Tok(Tok::Lit("a*b".into()))]);
+    }
+
+    proptest::proptest! {
+        /// The text matcher of compact ARNs and the token matcher agree, and both
+        /// agree with a naive recursive matcher.
+        #[test]
+        fn matchers_agree(p in "[ab*?/:é]{0,8}", t in "[ab/:é]{0,10}") {
+            fn naive(p: &[char], t: &[char]) -> bool {
+                match p.split_first() {
+                    None => t.is_empty(),
+                    Some(('*', rest)) => (0..=t.len()).any(|i| naive(rest, &t[i..])),
+                    Some(('?', rest)) => !t.is_empty() && naive(rest, &t[1..]),
+                    Some((c, rest)) => t.first() == Some(c) && naive(rest, &t[1..]),
+                }
+            }
+            let expected = naive(&p.chars().collect::<Vec<_>>(), &t.chars().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(glob_str(&p, &t), expected);
+            proptest::prop_assert_eq!(Glob::compile(&p, false).matches(&t, false), expected);
+        }
     }
 }

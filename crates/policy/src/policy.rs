@@ -14,7 +14,6 @@ use crate::document::{
     self, Effect, ParseOptions, PolicyDocument, PolicyKind, PrincipalType, PrincipalValue,
 };
 use crate::error::{AwsErrorCode, Diagnostic, Error, Position};
-use crate::index::ActionIndex;
 use crate::pattern::{self, TTok};
 
 /// A compiled policy.
@@ -23,7 +22,6 @@ pub struct Policy {
     id: Box<str>,
     kind: PolicyKind,
     statements: Box<[CStatement]>,
-    index: ActionIndex<u32>,
     uses_variables: bool,
 }
 
@@ -157,16 +155,11 @@ impl Policy {
                 conditions: conditions.into_boxed_slice(),
             });
         }
-        let mut index = ActionIndex::default();
-        for (i, s) in statements.iter().enumerate() {
-            index.insert(s, u32::try_from(i).unwrap_or(u32::MAX));
-        }
         let uses_variables = statements.iter().any(CStatement::uses_variables);
         Ok(Self {
             id: id.into().into(),
             kind: doc.kind,
             statements: statements.into_boxed_slice(),
-            index,
             uses_variables,
         })
     }
@@ -209,10 +202,6 @@ impl Policy {
 
     pub(crate) fn statements(&self) -> &[CStatement] {
         &self.statements
-    }
-
-    pub(crate) fn index(&self) -> &ActionIndex<u32> {
-        &self.index
     }
 }
 
