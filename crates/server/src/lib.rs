@@ -16,6 +16,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod managed;
+pub mod mfa;
 pub mod ops;
 pub mod protocol;
 pub mod request;
