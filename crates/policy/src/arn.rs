@@ -53,7 +53,7 @@ pub(crate) enum ArnPattern {
     /// first five colons, and which of the six parts hold `*` or `?`.
     Compact {
         text: Box<str>,
-        colons: [u32; 5],
+        colons: [u16; 5],
         wild: u8,
     },
     /// Parts with literal `*`/`?` (from `${*}`, `${?}` or substituted values): five
@@ -123,8 +123,8 @@ impl ArnPattern {
         if !text.starts_with("arn:") {
             return None;
         }
-        let mut colons = [0u32; 5];
-        let mut found = text.match_indices(':').map(|(i, _)| u32::try_from(i).ok());
+        let mut colons = [0u16; 5];
+        let mut found = text.match_indices(':').map(|(i, _)| u16::try_from(i).ok());
         for c in &mut colons {
             *c = found.next()??;
         }

@@ -186,6 +186,22 @@ pub struct Operator {
     pub family: OperatorFamily,
 }
 
+impl std::fmt::Display for Operator {
+    /// The canonical name, e.g. `ForAnyValue:StringLikeIfExists`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.qualifier {
+            Qualifier::None => {}
+            Qualifier::ForAllValues => f.write_str("ForAllValues:")?,
+            Qualifier::ForAnyValue => f.write_str("ForAnyValue:")?,
+        }
+        f.write_str(self.op.name())?;
+        if self.if_exists {
+            f.write_str("IfExists")?;
+        }
+        Ok(())
+    }
+}
+
 impl Operator {
     /// Parses an operator name; `None` if unknown.
     #[must_use]
@@ -490,7 +506,6 @@ pub(crate) enum Values {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Condition {
     pub operator: Operator,
-    pub operator_text: Box<str>,
     /// Lowercased.
     pub key: Box<str>,
     /// As written.
@@ -584,7 +599,6 @@ impl Condition {
         };
         Some(Self {
             operator: op,
-            operator_text: block.operator.value.as_str().into(),
             key: entry.key.value.to_ascii_lowercase().into(),
             key_text: entry.key.value.as_str().into(),
             values,
@@ -703,6 +717,7 @@ mod tests {
     #[test]
     fn operator_names() {
         let o = Operator::parse("ForAnyValue:StringLikeIfExists").unwrap();
+        assert_eq!(o.to_string(), "ForAnyValue:StringLikeIfExists");
         assert_eq!(
             (o.qualifier, o.op, o.if_exists),
             (Qualifier::ForAnyValue, Op::StringLike, true)

@@ -39,7 +39,7 @@ pub enum Mismatch {
     Resource,
     /// A condition is false.
     Condition {
-        /// The operator as written.
+        /// The operator (canonical name).
         operator: String,
         /// The key as written.
         key: String,
@@ -212,7 +212,7 @@ fn trace(
         }
         if failed.is_none() && !c.eval(req.context) {
             failed = Some(Mismatch::Condition {
-                operator: c.operator_text.to_string(),
+                operator: c.operator.to_string(),
                 key: c.key_text.to_string(),
                 key_present: present,
             });

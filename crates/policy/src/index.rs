@@ -79,7 +79,7 @@ impl<T: Copy> ActionIndex<T> {
             .actions
             .iter()
             .filter_map(|a| match a {
-                ActionPattern::Service { service, .. } => Some(&**service),
+                ActionPattern::Service(sn) => Some(&*sn.0),
                 _ => None,
             })
             .collect();
