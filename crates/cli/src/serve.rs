@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// The account id of the root identity (12 digits).
     #[arg(long, default_value = DEFAULT_ACCOUNT_ID, env = "PORTCULLIS_ACCOUNT_ID")]
     account_id: String,
+    /// More accounts on this server (repeatable), each with generated root
+    /// credentials in DATA_DIR/root-credentials-ACCOUNT.
+    #[arg(long = "additional-account", value_name = "ACCOUNT_ID")]
+    additional_accounts: Vec<String>,
     /// A PostgreSQL URL instead of the embedded SQLite database.
     #[arg(long, env = "PORTCULLIS_DATABASE_URL")]
     database_url: Option<String>,
@@ -42,6 +46,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         .init();
     let mut config = Config::new(args.listen, args.data_dir);
     config.account_id = args.account_id;
+    config.additional_accounts = args.additional_accounts;
     config.database_url = args.database_url;
     config.tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),

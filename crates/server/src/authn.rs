@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 
 use crate::authz::cache::EpochCache;
 use crate::error::{ApiError, ErrorCode};
+use crate::sessions::{SessionClaims, SessionPrincipal, TokenError, TokenKeys};
 use crate::state::AppState;
 
 /// The API a request is for, told apart by its credential scope.
@@ -60,11 +61,24 @@ impl Service {
 pub enum Identity {
     /// The account's root user: bound by no identity policy.
     Root,
-    /// An IAM user.
+    /// An IAM user (with its long-term key, or a GetSessionToken session).
     User {
         id: String,
         name: String,
         path: String,
+    },
+    /// A session of a role.
+    AssumedRole {
+        role_id: String,
+        role_name: String,
+        role_path: String,
+        session_name: String,
+    },
+    /// A GetFederationToken session, bounded by the user who made it.
+    FederatedUser {
+        name: String,
+        parent_user_id: String,
+        parent_user_name: String,
     },
 }
 
@@ -72,12 +86,15 @@ pub enum Identity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub account_id: String,
-    /// `arn:aws:iam::ACCOUNT:root` or the user's ARN.
+    /// `arn:aws:iam::ACCOUNT:root`, the user's ARN, or the session's ARN.
     pub arn: String,
-    /// `aws:userid`: the account id for root, the `AIDA…` id for a user.
+    /// `aws:userid`: the account id for root, `AIDA…` for a user,
+    /// `AROA…:session` for a role session.
     pub user_id: String,
     pub identity: Identity,
     pub access_key_id: String,
+    /// The claims of temporary credentials; `None` for long-term keys.
+    pub session: Option<Arc<SessionClaims>>,
 }
 
 impl Caller {
@@ -85,11 +102,70 @@ impl Caller {
         matches!(self.identity, Identity::Root)
     }
 
-    /// The user's name for a user, `None` for root.
+    /// The user's name for a user, `None` for any other identity.
     pub fn user_name(&self) -> Option<&str> {
         match &self.identity {
             Identity::User { name, .. } => Some(name),
-            Identity::Root => None,
+            _ => None,
+        }
+    }
+
+    /// For a role session, the role's ARN.
+    pub fn role_arn(&self) -> Option<String> {
+        match &self.identity {
+            Identity::AssumedRole {
+                role_name,
+                role_path,
+                ..
+            } => Some(portcullis_store::arn::role_arn(
+                &self.account_id,
+                role_path,
+                role_name,
+            )),
+            _ => None,
+        }
+    }
+
+    fn from_session(claims: SessionClaims) -> Self {
+        let identity = match &claims.principal {
+            SessionPrincipal::Role {
+                role_id,
+                role_name,
+                role_path,
+                session_name,
+            } => Identity::AssumedRole {
+                role_id: role_id.clone(),
+                role_name: role_name.clone(),
+                role_path: role_path.clone(),
+                session_name: session_name.clone(),
+            },
+            SessionPrincipal::User {
+                user_id,
+                user_name,
+                user_path,
+            } => Identity::User {
+                id: user_id.clone(),
+                name: user_name.clone(),
+                path: user_path.clone(),
+            },
+            SessionPrincipal::Root => Identity::Root,
+            SessionPrincipal::FederatedUser {
+                name,
+                parent_user_id,
+                parent_user_name,
+            } => Identity::FederatedUser {
+                name: name.clone(),
+                parent_user_id: parent_user_id.clone(),
+                parent_user_name: parent_user_name.clone(),
+            },
+        };
+        Caller {
+            account_id: claims.account.clone(),
+            arn: claims.arn(),
+            user_id: claims.user_id(),
+            identity,
+            access_key_id: claims.access_key_id.clone(),
+            session: Some(Arc::new(claims)),
         }
     }
 }
@@ -123,6 +199,9 @@ impl Authenticated {
 pub struct CachedKey {
     caller: Arc<Caller>,
     secret: SecretKey,
+    /// For temporary credentials: the token they were opened from, which
+    /// a later request must present again to reuse this entry.
+    token: Option<String>,
 }
 
 pub type KeyCache = EpochCache<String, Arc<CachedKey>>;
@@ -162,8 +241,12 @@ pub async fn authenticate(
         ));
     };
     let region = scope.region.to_owned();
-    let key = resolve_key(state, parsed.access_key_id()).await?;
     let now = state.clock.now();
+    let key = if parsed.access_key_id().starts_with("ASIA") {
+        resolve_session(state, parsed.access_key_id(), parsed.session_token(), now).await?
+    } else {
+        resolve_key(state, parsed.access_key_id()).await?
+    };
     let rules = Rules::new(service.signing_name());
     parsed
         .verify(VerifyParams {
@@ -174,7 +257,9 @@ pub async fn authenticate(
             cache: Some(&state.signing_keys),
         })
         .map_err(sigv4_error)?;
-    record_use(state, &key.caller.access_key_id, now, service, &region);
+    if key.token.is_none() {
+        record_use(state, &key.caller.access_key_id, now, service, &region);
+    }
     Ok(Authenticated {
         caller: key.caller.clone(),
         service,
@@ -224,8 +309,66 @@ async fn resolve_key(state: &AppState, access_key_id: &str) -> Result<Arc<Cached
             user_id,
             identity,
             access_key_id: lookup.access_key_id,
+            session: None,
         }),
         secret: SecretKey::new(secret),
+        token: None,
+    });
+    state
+        .keys
+        .insert(access_key_id.to_owned(), cached.clone(), epoch);
+    Ok(cached)
+}
+
+/// Temporary credentials: the token carries the secret and the claims, so
+/// no store read is needed (except to learn of a token key another node
+/// made since this one last looked).
+async fn resolve_session(
+    state: &AppState,
+    access_key_id: &str,
+    token: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Arc<CachedKey>, ApiError> {
+    let invalid = || sigv4_error(SigV4Error::InvalidClientTokenId);
+    let token = token.ok_or_else(invalid)?;
+    let epoch = state.epoch.current();
+    if let Some(hit) = state.keys.get(access_key_id, epoch)
+        && hit.token.as_deref() == Some(token)
+    {
+        let expired = hit
+            .caller
+            .session
+            .as_ref()
+            .is_none_or(|c| now.unix_timestamp() >= c.expires);
+        if expired {
+            return Err(sigv4_error(SigV4Error::ExpiredToken));
+        }
+        return Ok(hit);
+    }
+    if let Some(generation) = TokenKeys::generation_of(token)
+        && !state.token_keys.has_generation(generation)
+    {
+        // Another node may have rotated: look once more before refusing.
+        if let Err(e) = state
+            .token_keys
+            .reload(state.store.as_ref(), &state.master_key)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot reload session token keys");
+        }
+    }
+    let claims = state
+        .token_keys
+        .open(access_key_id, token, now)
+        .map_err(|e| match e {
+            TokenError::Expired => sigv4_error(SigV4Error::ExpiredToken),
+            _ => invalid(),
+        })?;
+    let secret = SecretKey::new(&claims.secret);
+    let cached = Arc::new(CachedKey {
+        caller: Arc::new(Caller::from_session(claims)),
+        secret,
+        token: Some(token.to_owned()),
     });
     state
         .keys

@@ -97,6 +97,7 @@ pub struct Authorized {
     verdict: Verdict,
     resource: String,
     principal_tags: Vec<Tag>,
+    mfa_verified: bool,
 }
 
 impl Authorized {
@@ -119,6 +120,11 @@ impl Authorized {
 
     pub fn principal_tags(&self) -> &[Tag] {
         &self.principal_tags
+    }
+
+    /// Whether this request proved MFA itself (`SerialNumber` + `TokenCode`).
+    pub fn mfa_verified(&self) -> bool {
+        self.mfa_verified
     }
 }
 
@@ -144,6 +150,7 @@ pub async fn authorize(
             verdict: Verdict::NotRequired,
             resource: String::new(),
             principal_tags: Vec::new(),
+            mfa_verified: false,
         });
     };
     let fail = |error: ApiError| {
@@ -153,7 +160,18 @@ pub async fn authorize(
             statement: None,
         })
     };
-    if caller.is_root() {
+    let mfa_verified = match target.mfa {
+        Some((serial, code)) => {
+            crate::mfa::verify_mfa_code(state, &caller.account_id, caller.user_name(), serial, code, state.clock.now())
+                .await
+                .map_err(fail)?;
+            true
+        }
+        None => false,
+    };
+    // Root is bound by no identity policy; a resource policy that must
+    // allow (a trust policy) still has to.
+    if caller.is_root() && target.resource_policy.is_none() {
         let resource = resolve_resource(state, &caller, None, &target.resource)
             .await
             .map_err(fail)?;
@@ -162,40 +180,71 @@ pub async fn authorize(
             verdict: Verdict::Root,
             resource: resource.arn,
             principal_tags: Vec::new(),
+            mfa_verified,
         });
     }
     let policies = principal_policies(state, &caller).await.map_err(fail)?;
     let resource = resolve_resource(state, &caller, Some(&policies), &target.resource)
         .await
         .map_err(fail)?;
-    let context = context::build(state, &auth, &policies, &resource, target, transport);
+    let (resource_policy, resource_account) = match &target.resource_policy {
+        Some(actions::ResourcePolicyRef::RoleTrust(arn)) => match trust_policy(state, arn).await.map_err(fail)? {
+            Some((policy, account)) => (Some(policy), account),
+            // A role that does not exist is refused like one that does not
+            // trust the caller, as AWS does.
+            None => {
+                return Err(Box::new(Denied {
+                    error: ApiError::new(
+                        ErrorCode::AccessDenied,
+                        format!(
+                            "User: {} is not authorized to perform: {} on resource: {}",
+                            caller.arn, target.action, resource.arn
+                        ),
+                    ),
+                    resource: resource.arn,
+                    statement: None,
+                }));
+            }
+        },
+        None => (None, caller.account_id.clone()),
+    };
+    let context = context::build(
+        state,
+        &auth,
+        &policies,
+        &resource,
+        target,
+        transport,
+        mfa_verified.then_some(()),
+    );
     let request = policy::Request {
         principal: &policies.principal,
         action: target.action,
         resource: &resource.arn,
-        resource_account: Some(&caller.account_id),
+        resource_account: Some(&resource_account),
         context: &context,
     };
-    let outcome = policy::authorize(&policies.set, None, &request);
+    let outcome = policy::authorize(&policies.set, resource_policy.as_deref(), &request);
     if outcome.decision == Decision::Allow {
         let statements = outcome
             .deciding
             .iter()
-            .filter_map(|r| describe(&policies.set, &r))
+            .filter_map(|r| describe(&policies.set, resource_policy.as_deref(), &r))
             .collect();
         return Ok(Authorized {
             auth,
-            verdict: Verdict::Allowed(statements),
+            verdict: if caller.is_root() { Verdict::Root } else { Verdict::Allowed(statements) },
             resource: resource.arn,
             principal_tags: policies.tags.clone(),
+            mfa_verified,
         });
     }
-    let explanation = policy::explain(&policies.set, None, &request);
+    let explanation = policy::explain(&policies.set, resource_policy.as_deref(), &request);
     let statement = outcome
         .deciding
         .iter()
         .next()
-        .and_then(|r| describe(&policies.set, &r));
+        .and_then(|r| describe(&policies.set, resource_policy.as_deref(), &r));
     Err(Box::new(Denied {
         error: access_denied(&caller.arn, target.action, &resource.arn, &explanation),
         resource: resource.arn,
@@ -203,9 +252,45 @@ pub async fn authorize(
     }))
 }
 
+/// The compiled trust policy of the role `arn` and the role's account, or
+/// `None` when there is no such role.
+async fn trust_policy(state: &AppState, arn: &str) -> Result<Option<(Arc<Policy>, String)>, ApiError> {
+    let Some((account, path, name)) = parse_role_arn(arn) else {
+        return Ok(None);
+    };
+    let role = match state.store.get_role(account, name).await {
+        Ok(role) => role,
+        Err(StoreError::NoSuchEntity(_)) => return Ok(None),
+        Err(e) => return Err(store_error(e)),
+    };
+    if role.path != path {
+        return Ok(None);
+    }
+    let policy = state
+        .compiled
+        .get_or_compile(&format!("{}/trust", role.arn), &role.assume_role_policy_document, PolicyKind::Trust)?;
+    Ok(Some((policy, role.account_id)))
+}
+
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, path, name).
+pub fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, rest) = rest.split_once(':')?;
+    let resource = rest.strip_prefix("role")?;
+    if !resource.starts_with('/') {
+        return None;
+    }
+    let cut = resource.rfind('/')?;
+    let (path, name) = (&resource[..=cut], &resource[cut + 1..]);
+    if account.len() != 12 || name.is_empty() {
+        return None;
+    }
+    Some((account, path, name))
+}
+
 /// `policy-id#Sid` (or `#index` for statements without a Sid).
-fn describe(set: &PolicySet, r: &policy::StatementRef) -> Option<String> {
-    let p = set.policy(r, None)?;
+fn describe(set: &PolicySet, resource_policy: Option<&Policy>, r: &policy::StatementRef) -> Option<String> {
+    let p = set.policy(r, resource_policy)?;
     Some(match p.sid(r.statement as usize) {
         Some(sid) => format!("{}#{sid}", p.id()),
         None => format!("{}#{}", p.id(), r.statement),
@@ -265,26 +350,47 @@ fn policy_type_phrase(source: PolicySource) -> &'static str {
 }
 
 /// The caller's compiled policies, from the cache or built from one store
-/// read.
-pub async fn principal_policies(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<Arc<PrincipalPolicies>, ApiError> {
-    let Identity::User { id, .. } = &caller.identity else {
-        return Err(ApiError::internal());
+/// read (plus its session policies, for a session that has them).
+pub async fn principal_policies(state: &AppState, caller: &Caller) -> Result<Arc<PrincipalPolicies>, ApiError> {
+    let session = caller.session.as_deref();
+    let (principal_ref, kind) = match &caller.identity {
+        Identity::Root => {
+            let mut principal = Principal::new(PrincipalKind::Root, caller.arn.clone());
+            principal.account = caller.account_id.clone();
+            return Ok(Arc::new(PrincipalPolicies {
+                set: PolicySet::empty(),
+                principal,
+                tags: Vec::new(),
+            }));
+        }
+        Identity::User { id, .. } => (PrincipalRef::UserId(id.clone()), PrincipalKind::User),
+        Identity::AssumedRole { role_id, .. } => (PrincipalRef::RoleId(role_id.clone()), PrincipalKind::RoleSession),
+        Identity::FederatedUser { parent_user_id, .. } => {
+            (PrincipalRef::UserId(parent_user_id.clone()), PrincipalKind::FederatedUser)
+        }
     };
-    let key = format!("{}:{id}", caller.account_id);
+    let id = match &principal_ref {
+        PrincipalRef::UserId(id) | PrincipalRef::RoleId(id) | PrincipalRef::UserName(id) | PrincipalRef::RoleName(id) => id,
+    };
+    // Sessions with their own policies or tags get their own entry.
+    let per_session = session.is_some_and(|s| s.session_policies.is_some() || !s.tags.is_empty())
+        || kind == PrincipalKind::FederatedUser;
+    let key = if per_session {
+        format!("{}:{id}:{}", caller.account_id, caller.access_key_id)
+    } else {
+        format!("{}:{id}", caller.account_id)
+    };
     let epoch = state.epoch.current();
     if let Some(hit) = state.policies.get(&key, epoch) {
         return Ok(hit);
     }
     let set = state
         .store
-        .authorization_set(&caller.account_id, &PrincipalRef::UserId(id.clone()))
+        .authorization_set(&caller.account_id, &principal_ref)
         .await
         .map_err(|e| match e {
-            // The user was deleted after its key was cached: its key no
-            // longer authenticates anything.
+            // The user or role was deleted after its credentials were
+            // issued: they no longer authenticate anything.
             StoreError::NoSuchEntity(_) => ApiError::new(
                 ErrorCode::InvalidClientTokenId,
                 "The security token included in the request is invalid.",
@@ -292,9 +398,76 @@ pub async fn principal_policies(
             .with_status(403),
             other => store_error(other),
         })?;
-    let compiled = Arc::new(compile_set(state, &set, PrincipalKind::User)?);
+    let session_policies = match session {
+        Some(s) => match &s.session_policies {
+            Some(p) => Some(compile_session_policies(state, &caller.account_id, p).await?),
+            None if kind == PrincipalKind::FederatedUser => Some(Vec::new()),
+            None => None,
+        },
+        None => None,
+    };
+    // What the account grants every IAM user (AllowUsersToChangePassword).
+    let grant = match kind {
+        PrincipalKind::User => {
+            crate::password::account_grant(state, &set.account_id, &set.principal.arn).await?
+        }
+        _ => None,
+    };
+    let mut compiled = build_set(state, &set, kind, grant, session_policies)?;
+    if matches!(kind, PrincipalKind::RoleSession | PrincipalKind::FederatedUser) {
+        let mut principal = Principal::new(kind, caller.arn.clone());
+        principal.account = caller.account_id.clone();
+        principal.unique_id = Some(caller.user_id.clone());
+        compiled.principal = principal;
+    }
+    if let Some(s) = session {
+        // Session tags win over the role's tags of the same key.
+        for (k, v) in &s.tags {
+            compiled.tags.retain(|t| !t.key.eq_ignore_ascii_case(k));
+            compiled.tags.push(Tag {
+                key: k.to_string(),
+                value: v.to_string(),
+            });
+        }
+    }
+    let compiled = Arc::new(compiled);
     state.policies.insert(key, compiled.clone(), epoch);
     Ok(compiled)
+}
+
+/// Compiles a session's `Policy` and `PolicyArns`.
+pub async fn compile_session_policies(
+    state: &AppState,
+    account: &str,
+    policies: &crate::sessions::SessionPolicies,
+) -> Result<Vec<Arc<Policy>>, ApiError> {
+    let mut out = Vec::new();
+    if let Some(text) = &policies.inline {
+        out.push(state.compiled.get_or_compile("session-policy", text, PolicyKind::Session)?);
+    }
+    for arn in &policies.arns {
+        let document = managed_document(state, account, arn).await?;
+        out.push(state.compiled.get_or_compile(arn, &document, PolicyKind::Session)?);
+    }
+    Ok(out)
+}
+
+/// The default version's document of a managed policy (AWS or customer).
+pub async fn managed_document(state: &AppState, account: &str, arn: &str) -> Result<String, ApiError> {
+    if arns::is_aws_managed_policy(arn) {
+        return state
+            .managed
+            .get(arn)
+            .map(|p| p.document.clone())
+            .ok_or_else(|| ApiError::no_such_entity(format!("Policy {arn} does not exist or is not attachable.")));
+    }
+    let policy = state.store.get_policy(account, arn).await.map_err(store_error)?;
+    let version = state
+        .store
+        .get_policy_version(account, arn, &policy.default_version_id)
+        .await
+        .map_err(store_error)?;
+    Ok(version.document)
 }
 
 /// Compiles an authorisation set read from the store.
@@ -303,26 +476,59 @@ pub fn compile_set(
     set: &AuthorizationSet,
     kind: PrincipalKind,
 ) -> Result<PrincipalPolicies, ApiError> {
+    compile_set_with(state, set, kind, None)
+}
+
+/// [`compile_set`] plus one more identity policy, placed after the stored
+/// ones so that identity policy `i` of the set is `set.policies[i]`.
+pub fn compile_set_with(
+    state: &AppState,
+    set: &AuthorizationSet,
+    kind: PrincipalKind,
+    extra: Option<Arc<Policy>>,
+) -> Result<PrincipalPolicies, ApiError> {
+    build_set(state, set, kind, extra, None)
+}
+
+/// Compiles a user's authorisation set with what the account grants every
+/// user on top of its policies (see [`crate::password::account_grant`]),
+/// exactly as [`principal_policies`] does for a user's own requests: the
+/// policy simulator calls this so that it cannot disagree with enforcement.
+pub async fn compile_user_set(
+    state: &AppState,
+    set: &AuthorizationSet,
+) -> Result<PrincipalPolicies, ApiError> {
+    let grant =
+        crate::password::account_grant(state, &set.account_id, &set.principal.arn).await?;
+    compile_set_with(state, set, PrincipalKind::User, grant)
+}
+
+/// The one way a stored authorisation set becomes a policy set: for
+/// enforcement, for sessions (with their session policies) and for the
+/// simulator (with an extra identity policy).
+fn build_set(
+    state: &AppState,
+    set: &AuthorizationSet,
+    kind: PrincipalKind,
+    extra: Option<Arc<Policy>>,
+    session_policies: Option<Vec<Arc<Policy>>>,
+) -> Result<PrincipalPolicies, ApiError> {
     let mut builder = PolicySet::builder();
     for source in &set.policies {
         let owner = match &source.origin {
             PolicyOrigin::Principal => set.principal.name.as_str(),
             PolicyOrigin::Group { name, .. } => name.as_str(),
         };
-        builder = builder.identity(compile_stored(
-            state,
-            &source.policy,
-            owner,
-            PolicyKind::Identity,
-        )?);
+        builder = builder.identity(compile_stored(state, &source.policy, owner, PolicyKind::Identity)?);
+    }
+    if let Some(extra) = extra {
+        builder = builder.identity(extra);
     }
     if let Some(boundary) = &set.boundary {
-        builder = builder.boundary(compile_stored(
-            state,
-            boundary,
-            &set.principal.name,
-            PolicyKind::Boundary,
-        )?);
+        builder = builder.boundary(compile_stored(state, boundary, &set.principal.name, PolicyKind::Boundary)?);
+    }
+    if let Some(session) = session_policies {
+        builder = builder.session_policies(session);
     }
     let policy_set = builder.build().map_err(|e| {
         tracing::error!(error = %e, "cannot build a policy set");
@@ -487,10 +693,14 @@ async fn resolve_resource(
 
 /// The owner of an access key named by a request: the user named, or the
 /// caller (root's own keys belong to the root).
-pub fn key_owner(caller: &Caller, user_name: Option<&str>) -> KeyOwner {
+pub fn key_owner(caller: &Caller, user_name: Option<&str>) -> Result<KeyOwner, ApiError> {
     match (user_name, &caller.identity) {
-        (Some(name), _) => KeyOwner::User(name.to_owned()),
-        (None, Identity::User { name, .. }) => KeyOwner::User(name.clone()),
-        (None, Identity::Root) => KeyOwner::Root,
+        (Some(name), _) => Ok(KeyOwner::User(name.to_owned())),
+        (None, Identity::User { name, .. }) => Ok(KeyOwner::User(name.clone())),
+        (None, Identity::Root) => Ok(KeyOwner::Root),
+        // A role or federated session has no keys of its own.
+        (None, _) => Err(ApiError::validation(
+            "Must specify userName when calling with non-User credentials",
+        )),
     }
 }

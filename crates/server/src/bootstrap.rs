@@ -16,6 +16,7 @@ use crate::authz::cache::{Epoch, EpochCache};
 use crate::config::{Config, RootCredentials};
 use crate::managed::AwsManagedPolicies;
 use crate::secrets::{MasterKey, new_secret_access_key, write_private_file};
+use crate::sessions::TokenKeys;
 use crate::state::{AppState, Clock};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,8 @@ pub enum StartError {
     AccountId(String),
     #[error("root credentials: {0}")]
     RootCredentials(String),
+    #[error("session token keys: {0}")]
+    TokenKeys(#[from] crate::sessions::TokenError),
     #[error("cannot open the audit log {path}: {source}")]
     Audit {
         path: String,
@@ -55,8 +58,10 @@ pub enum RootKeyNotice {
 
 /// Builds the state of a service from its configuration.
 pub async fn start(config: Config) -> Result<(Arc<AppState>, RootKeyNotice), StartError> {
-    if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(StartError::AccountId(config.account_id.clone()));
+    for account in std::iter::once(&config.account_id).chain(&config.additional_accounts) {
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StartError::AccountId(account.clone()));
+        }
     }
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
@@ -73,12 +78,19 @@ pub async fn start(config: Config) -> Result<(Arc<AppState>, RootKeyNotice), Sta
     let now = time::OffsetDateTime::now_utc();
     store.ensure_account(&config.account_id, now).await?;
     let notice = ensure_root_key(store.as_ref(), &master_key, &config, now).await?;
+    for account in &config.additional_accounts {
+        store.ensure_account(account, now).await?;
+        let file = config.data_dir.join(format!("root-credentials-{account}"));
+        ensure_generated_root_key(store.as_ref(), &master_key, account, &file, now).await?;
+    }
     let audit_path = config.data_dir.join("audit.log");
     let audit = AuditLog::open(&audit_path).map_err(|source| StartError::Audit {
         path: audit_path.display().to_string(),
         source,
     })?;
+    let token_keys = TokenKeys::load(store.as_ref(), &master_key, now).await?;
     let state = Arc::new(AppState {
+        token_keys,
         managed: AwsManagedPolicies::load()?,
         signing_keys: SigningKeyCache::new(4096),
         keys: EpochCache::new(10_000),
@@ -92,6 +104,7 @@ pub async fn start(config: Config) -> Result<(Arc<AppState>, RootKeyNotice), Sta
         config,
     });
     spawn_change_listener(&state);
+    spawn_token_key_rotation(&state);
     Ok((state, notice))
 }
 
@@ -110,6 +123,28 @@ fn spawn_change_listener(state: &Arc<AppState>) {
                     state.epoch.advance()
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// Rotates the session-token key when it is a day old; checked hourly.
+fn spawn_token_key_rotation(state: &Arc<AppState>) {
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { return };
+            let now = state.clock.now();
+            if state.token_keys.needs_rotation(now)
+                && let Err(e) = state
+                    .token_keys
+                    .rotate(state.store.as_ref(), &state.master_key, now)
+                    .await
+            {
+                tracing::error!(error = %e, "cannot rotate the session token key");
             }
         }
     });
@@ -188,6 +223,19 @@ async fn ensure_root_key(
             access_key_id: creds.access_key_id.clone(),
         });
     }
+    let file = config.data_dir.join("root-credentials");
+    ensure_generated_root_key(store, master_key, account, &file, now).await
+}
+
+/// Generates root credentials for `account` unless it has some, writing
+/// them to `file` (owner-only).
+async fn ensure_generated_root_key(
+    store: &dyn Store,
+    master_key: &MasterKey,
+    account: &str,
+    file: &Path,
+    now: time::OffsetDateTime,
+) -> Result<RootKeyNotice, StartError> {
     let existing = store
         .list_access_keys(account, &KeyOwner::Root, None, 10)
         .await?;
@@ -198,16 +246,12 @@ async fn ensure_root_key(
         access_key_id: new_id(IdKind::AccessKey),
         secret_access_key: Zeroizing::new(new_secret_access_key()?.to_string()),
     };
+    let sealed =
+        Ciphertext::new(master_key.seal(&creds.access_key_id, creds.secret_access_key.as_bytes())?);
     store
-        .create_access_key(
-            account,
-            &KeyOwner::Root,
-            &creds.access_key_id,
-            &install(&creds)?,
-            now,
-        )
+        .create_access_key(account, &KeyOwner::Root, &creds.access_key_id, &sealed, now)
         .await?;
-    write_root_credentials(&config.data_dir.join("root-credentials"), &creds).map_err(|e| {
+    write_root_credentials(file, &creds).map_err(|e| {
         StartError::RootCredentials(format!("cannot write the root credentials file: {e}"))
     })?;
     Ok(RootKeyNotice::Generated(creds))

@@ -21,6 +21,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The account the root identity owns (12 digits).
     pub account_id: String,
+    /// More accounts on the same server (for cross-account set-ups); each
+    /// gets generated root credentials in `DATA_DIR/root-credentials-ID`.
+    pub additional_accounts: Vec<String>,
     /// PostgreSQL instead of the embedded SQLite database.
     pub database_url: Option<String>,
     /// Root access keys to install instead of generating them.
@@ -59,6 +62,7 @@ impl Config {
             listen,
             data_dir,
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            additional_accounts: Vec::new(),
             database_url: None,
             root_credentials: None,
             master_key: None,

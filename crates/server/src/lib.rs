@@ -21,4 +21,5 @@ pub mod ops;
 pub mod protocol;
 pub mod request;
 pub mod secrets;
+pub mod sessions;
 pub mod state;

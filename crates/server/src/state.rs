@@ -14,6 +14,7 @@ use crate::authz::{CompiledDocuments, PolicyCache};
 use crate::config::Config;
 use crate::managed::AwsManagedPolicies;
 use crate::secrets::MasterKey;
+use crate::sessions::TokenKeys;
 
 /// The shared state of one service process.
 #[derive(Debug)]
@@ -33,6 +34,8 @@ pub struct AppState {
     /// Moves whenever cached authorisation data may be stale.
     pub epoch: Epoch,
     pub audit: AuditLog,
+    /// The keys that seal and open session tokens.
+    pub token_keys: TokenKeys,
     pub clock: Clock,
 }
 

@@ -74,9 +74,20 @@ pub enum RequestKey<'a> {
     /// `iam:PolicyARN`.
     PolicyArn(&'a str),
     /// `aws:RequestTag/KEY` for each tag and `aws:TagKeys`.
-    Tags(&'a [iam::Tag]),
+    Tags(Vec<(&'a str, &'a str)>),
     /// `aws:TagKeys` of an untag request.
     TagKeys(&'a [String]),
+    /// A single-valued string key (`sts:ExternalId`, `sts:RoleSessionName`…).
+    String(&'static str, &'a str),
+    /// A multivalued string key (`sts:TransitiveTagKeys`).
+    StringList(&'static str, &'a [String]),
+}
+
+/// A resource-based policy the decision must include.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourcePolicyRef<'a> {
+    /// The trust policy of the role with this ARN (`sts:AssumeRole*`).
+    RoleTrust(&'a str),
 }
 
 /// Everything authorisation needs to know about one operation.
@@ -86,6 +97,11 @@ pub struct Target<'a> {
     pub action: &'static str,
     pub resource: ResourceRef<'a>,
     pub keys: Vec<RequestKey<'a>>,
+    pub resource_policy: Option<ResourcePolicyRef<'a>>,
+    /// An MFA device and code given with the request (`SerialNumber`,
+    /// `TokenCode`): verified before the decision, which then sees
+    /// `aws:MultiFactorAuthPresent`.
+    pub mfa: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> Target<'a> {
@@ -94,6 +110,8 @@ impl<'a> Target<'a> {
             action,
             resource,
             keys: Vec::new(),
+            resource_policy: None,
+            mfa: None,
         }
     }
 
@@ -111,7 +129,11 @@ impl<'a> Target<'a> {
 }
 
 fn tags(t: &Option<Vec<iam::Tag>>) -> Option<RequestKey<'_>> {
-    t.as_deref().filter(|t| !t.is_empty()).map(RequestKey::Tags)
+    t.as_deref().filter(|t| !t.is_empty()).map(tag_pairs)
+}
+
+fn tag_pairs(t: &[iam::Tag]) -> RequestKey<'_> {
+    RequestKey::Tags(t.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())
 }
 
 /// The IAM table.
@@ -135,7 +157,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         Iam::GetUser(i) => user(&i.user_name),
         Iam::UpdateUser(i) => t(R::User(Some(&i.user_name))),
         Iam::DeleteUser(i) => t(R::User(Some(&i.user_name))),
-        Iam::TagUser(i) => t(R::User(Some(&i.user_name))).key(RequestKey::Tags(&i.tags)),
+        Iam::TagUser(i) => t(R::User(Some(&i.user_name))).key(tag_pairs(&i.tags)),
         Iam::UntagUser(i) => t(R::User(Some(&i.user_name))).key(RequestKey::TagKeys(&i.tag_keys)),
         Iam::ListUserTags(i) => t(R::User(Some(&i.user_name))),
         Iam::ListGroupsForUser(i) => t(R::User(Some(&i.user_name))),
@@ -178,7 +200,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         })
         .key_opt(tags(&i.tags)),
         Iam::DeleteVirtualMFADevice(i) => t(R::Arn(&i.serial_number)),
-        Iam::TagMFADevice(i) => t(R::Arn(&i.serial_number)).key(RequestKey::Tags(&i.tags)),
+        Iam::TagMFADevice(i) => t(R::Arn(&i.serial_number)).key(tag_pairs(&i.tags)),
         Iam::UntagMFADevice(i) => t(R::Arn(&i.serial_number)).key(RequestKey::TagKeys(&i.tag_keys)),
         Iam::ListMFADeviceTags(i) => t(R::Arn(&i.serial_number)),
         // Groups.
@@ -218,7 +240,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         Iam::UpdateRoleDescription(i) => t(R::Role(&i.role_name)),
         Iam::DeleteRole(i) => t(R::Role(&i.role_name)),
         Iam::UpdateAssumeRolePolicy(i) => t(R::Role(&i.role_name)),
-        Iam::TagRole(i) => t(R::Role(&i.role_name)).key(RequestKey::Tags(&i.tags)),
+        Iam::TagRole(i) => t(R::Role(&i.role_name)).key(tag_pairs(&i.tags)),
         Iam::UntagRole(i) => t(R::Role(&i.role_name)).key(RequestKey::TagKeys(&i.tag_keys)),
         Iam::ListRoleTags(i) => t(R::Role(&i.role_name)),
         Iam::AttachRolePolicy(i) => {
@@ -250,7 +272,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         Iam::ListPolicyVersions(i) => t(R::Policy(&i.policy_arn)),
         Iam::DeletePolicyVersion(i) => t(R::Policy(&i.policy_arn)),
         Iam::SetDefaultPolicyVersion(i) => t(R::Policy(&i.policy_arn)),
-        Iam::TagPolicy(i) => t(R::Policy(&i.policy_arn)).key(RequestKey::Tags(&i.tags)),
+        Iam::TagPolicy(i) => t(R::Policy(&i.policy_arn)).key(tag_pairs(&i.tags)),
         Iam::UntagPolicy(i) => t(R::Policy(&i.policy_arn)).key(RequestKey::TagKeys(&i.tag_keys)),
         Iam::ListPolicyTags(i) => t(R::Policy(&i.policy_arn)),
         Iam::ListEntitiesForPolicy(i) => t(R::Policy(&i.policy_arn)),
@@ -265,7 +287,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         Iam::AddRoleToInstanceProfile(i) => t(R::InstanceProfile(&i.instance_profile_name)),
         Iam::RemoveRoleFromInstanceProfile(i) => t(R::InstanceProfile(&i.instance_profile_name)),
         Iam::TagInstanceProfile(i) => {
-            t(R::InstanceProfile(&i.instance_profile_name)).key(RequestKey::Tags(&i.tags))
+            t(R::InstanceProfile(&i.instance_profile_name)).key(tag_pairs(&i.tags))
         }
         Iam::UntagInstanceProfile(i) => {
             t(R::InstanceProfile(&i.instance_profile_name)).key(RequestKey::TagKeys(&i.tag_keys))
@@ -281,7 +303,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         }
         Iam::UpdateOpenIDConnectProviderThumbprint(i) => t(R::Arn(&i.open_id_connect_provider_arn)),
         Iam::TagOpenIDConnectProvider(i) => {
-            t(R::Arn(&i.open_id_connect_provider_arn)).key(RequestKey::Tags(&i.tags))
+            t(R::Arn(&i.open_id_connect_provider_arn)).key(tag_pairs(&i.tags))
         }
         Iam::UntagOpenIDConnectProvider(i) => {
             t(R::Arn(&i.open_id_connect_provider_arn)).key(RequestKey::TagKeys(&i.tag_keys))
@@ -291,7 +313,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         Iam::GetSAMLProvider(i) => t(R::Arn(&i.saml_provider_arn)),
         Iam::UpdateSAMLProvider(i) => t(R::Arn(&i.saml_provider_arn)),
         Iam::DeleteSAMLProvider(i) => t(R::Arn(&i.saml_provider_arn)),
-        Iam::TagSAMLProvider(i) => t(R::Arn(&i.saml_provider_arn)).key(RequestKey::Tags(&i.tags)),
+        Iam::TagSAMLProvider(i) => t(R::Arn(&i.saml_provider_arn)).key(tag_pairs(&i.tags)),
         Iam::UntagSAMLProvider(i) => {
             t(R::Arn(&i.saml_provider_arn)).key(RequestKey::TagKeys(&i.tag_keys))
         }
@@ -320,11 +342,36 @@ pub fn sts_target<'a>(op: &'a Sts) -> StsAccess<'a> {
     let action = op.action();
     match op {
         Sts::GetCallerIdentity(_) => StsAccess::Open,
-        Sts::AssumeRole(i) => StsAccess::Policy(Target::new(action, R::Arn(&i.role_arn))),
+        Sts::AssumeRole(i) => {
+            let mut t = Target::new(action, R::Arn(&i.role_arn));
+            t.resource_policy = Some(ResourcePolicyRef::RoleTrust(&i.role_arn));
+            t.mfa = i.serial_number.as_deref().zip(i.token_code.as_deref());
+            t.keys.push(RequestKey::String("sts:RoleSessionName", &i.role_session_name));
+            if let Some(id) = &i.external_id {
+                t.keys.push(RequestKey::String("sts:ExternalId", id));
+            }
+            if let Some(id) = &i.source_identity {
+                t.keys.push(RequestKey::String("sts:SourceIdentity", id));
+            }
+            if let Some(tags) = i.tags.as_deref().filter(|t| !t.is_empty()) {
+                t.keys.push(RequestKey::Tags(
+                    tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                ));
+            }
+            if let Some(keys) = &i.transitive_tag_keys {
+                t.keys.push(RequestKey::StringList("sts:TransitiveTagKeys", keys));
+            }
+            StsAccess::Policy(t)
+        }
+        Sts::GetSessionToken(i) => {
+            let mut t = Target::new(action, R::Any);
+            t.mfa = i.serial_number.as_deref().zip(i.token_code.as_deref());
+            StsAccess::Policy(t)
+        }
         Sts::GetFederationToken(i) => {
             StsAccess::Policy(Target::new(action, R::FederatedUser(&i.name)))
         }
-        Sts::GetSessionToken(_) | Sts::GetAccessKeyInfo(_) | Sts::DecodeAuthorizationMessage(_) => {
+        Sts::GetAccessKeyInfo(_) | Sts::DecodeAuthorizationMessage(_) => {
             StsAccess::Policy(Target::new(action, R::Any))
         }
         _ => StsAccess::Policy(Target::new(action, R::Any)),
@@ -369,7 +416,7 @@ mod tests {
                 path: Some("/eng/")
             }
         );
-        assert!(matches!(t.keys[0], RequestKey::Tags(tags) if tags[0].key == "team"));
+        assert_eq!(t.keys[0], RequestKey::Tags(vec![("team", "blue")]));
         assert_eq!(
             t.keys[1],
             RequestKey::PermissionsBoundary("arn:aws:iam::aws:policy/ReadOnlyAccess")

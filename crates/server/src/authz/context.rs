@@ -9,7 +9,8 @@ use super::{PrincipalPolicies, Resource};
 use crate::authn::{Authenticated, Identity, Transport};
 use crate::state::AppState;
 
-/// Builds the context of one request by a user.
+/// Builds the context of one request. `mfa_now` is `Some` when the request
+/// itself proved MFA (a `SerialNumber` and `TokenCode` that verified).
 pub fn build(
     state: &AppState,
     auth: &Authenticated,
@@ -17,6 +18,7 @@ pub fn build(
     resource: &Resource,
     target: &Target<'_>,
     transport: Transport,
+    mfa_now: Option<()>,
 ) -> Context {
     let caller = auth.caller();
     let mut c = Context::new();
@@ -34,20 +36,26 @@ pub fn build(
         ContextType::Date,
         &[&now.unix_timestamp().to_string()],
     );
-    put("aws:PrincipalArn", ContextType::String, &[&caller.arn]);
+    // For a role session, aws:PrincipalArn is the role's ARN, not the
+    // session's.
+    let principal_arn = caller.role_arn().unwrap_or_else(|| caller.arn.clone());
+    put("aws:PrincipalArn", ContextType::String, &[&principal_arn]);
     put(
         "aws:PrincipalAccount",
         ContextType::String,
         &[&caller.account_id],
     );
     put("aws:userid", ContextType::String, &[&caller.user_id]);
-    match &caller.identity {
+    let principal_type = match &caller.identity {
         Identity::User { name, .. } => {
-            put("aws:PrincipalType", ContextType::String, &["User"]);
             put("aws:username", ContextType::String, &[name]);
+            "User"
         }
-        Identity::Root => put("aws:PrincipalType", ContextType::String, &["Account"]),
-    }
+        Identity::Root => "Account",
+        Identity::AssumedRole { .. } => "AssumedRole",
+        Identity::FederatedUser { .. } => "FederatedUser",
+    };
+    put("aws:PrincipalType", ContextType::String, &[principal_type]);
     put(
         "aws:PrincipalIsAWSService",
         ContextType::Boolean,
@@ -65,6 +73,40 @@ pub fn build(
         &[if transport.secure { "true" } else { "false" }],
     );
     put("aws:RequestedRegion", ContextType::String, &[auth.region()]);
+
+    // MFA keys exist only for temporary credentials (and requests that
+    // prove MFA themselves); a long-term key has neither.
+    let mfa_time = mfa_now
+        .map(|()| now.unix_timestamp())
+        .or_else(|| caller.session.as_ref().and_then(|s| s.mfa_auth_time));
+    if caller.session.is_some() || mfa_now.is_some() {
+        put(
+            "aws:MultiFactorAuthPresent",
+            ContextType::Boolean,
+            &[if mfa_time.is_some() { "true" } else { "false" }],
+        );
+    }
+    if let Some(at) = mfa_time {
+        put(
+            "aws:MultiFactorAuthAge",
+            ContextType::Numeric,
+            &[&(now.unix_timestamp() - at).max(0).to_string()],
+        );
+    }
+    if let Some(session) = &caller.session {
+        put(
+            "aws:TokenIssueTime",
+            ContextType::Date,
+            &[&session.issued.to_string()],
+        );
+        if let Some(id) = &session.source_identity {
+            put("aws:SourceIdentity", ContextType::String, &[id]);
+        }
+        for (key, value) in &session.context {
+            put(key, ContextType::String, &[value]);
+        }
+    }
+
     for tag in &policies.tags {
         put(
             &format!("aws:PrincipalTag/{}", tag.key),
@@ -91,19 +133,20 @@ pub fn build(
             }
             RequestKey::PolicyArn(arn) => put("iam:PolicyARN", ContextType::String, &[arn]),
             RequestKey::Tags(tags) => {
-                for tag in tags.iter() {
-                    put(
-                        &format!("aws:RequestTag/{}", tag.key),
-                        ContextType::String,
-                        &[&tag.value],
-                    );
+                for (k, v) in tags {
+                    put(&format!("aws:RequestTag/{k}"), ContextType::String, &[v]);
                 }
-                let keys: Vec<&str> = tags.iter().map(|t| t.key.as_str()).collect();
+                let keys: Vec<&str> = tags.iter().map(|(k, _)| *k).collect();
                 put("aws:TagKeys", ContextType::StringList, &keys);
             }
             RequestKey::TagKeys(keys) => {
                 let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
                 put("aws:TagKeys", ContextType::StringList, &keys);
+            }
+            RequestKey::String(key, value) => put(key, ContextType::String, &[value]),
+            RequestKey::StringList(key, values) => {
+                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                put(key, ContextType::StringList, &values);
             }
         }
     }

@@ -1,4 +1,9 @@
-//! The STS API.
+//! The STS API: temporary credentials (see `sessions.rs` for the token),
+//! and who-am-I.
+
+pub mod assume_role;
+pub mod credentials;
+pub mod session_token;
 
 use crate::error::ApiError;
 use crate::ops::RequestCtx;
@@ -39,5 +44,29 @@ impl Handler for StsService {
         Ok(GetAccessKeyInfoResponse {
             account: Some(account),
         })
+    }
+
+    async fn assume_role(
+        &self,
+        ctx: &RequestCtx,
+        input: AssumeRoleRequest,
+    ) -> Result<AssumeRoleResponse, ApiError> {
+        assume_role::assume_role(ctx, input).await
+    }
+
+    async fn get_session_token(
+        &self,
+        ctx: &RequestCtx,
+        input: GetSessionTokenRequest,
+    ) -> Result<GetSessionTokenResponse, ApiError> {
+        session_token::get_session_token(ctx, input).await
+    }
+
+    async fn get_federation_token(
+        &self,
+        ctx: &RequestCtx,
+        input: GetFederationTokenRequest,
+    ) -> Result<GetFederationTokenResponse, ApiError> {
+        session_token::get_federation_token(ctx, input).await
     }
 }

@@ -25,7 +25,7 @@ pub async fn create_access_key(
     ctx: &RequestCtx,
     i: CreateAccessKeyRequest,
 ) -> Result<CreateAccessKeyResponse, ApiError> {
-    let owner = key_owner(ctx.caller(), i.user_name.as_deref());
+    let owner = key_owner(ctx.caller(), i.user_name.as_deref())?;
     let id = new_id(IdKind::AccessKey);
     let secret = new_secret_access_key().map_err(|_| ApiError::internal())?;
     let sealed = ctx
@@ -59,7 +59,7 @@ pub async fn update_access_key(
     ctx: &RequestCtx,
     i: UpdateAccessKeyRequest,
 ) -> Result<(), ApiError> {
-    let owner = key_owner(ctx.caller(), i.user_name.as_deref());
+    let owner = key_owner(ctx.caller(), i.user_name.as_deref())?;
     let status = m::AccessKeyStatus::parse(&i.status)
         .ok_or_else(|| ApiError::validation(format!("Invalid status {}", i.status)))?;
     ctx.store()
@@ -72,7 +72,7 @@ pub async fn delete_access_key(
     ctx: &RequestCtx,
     i: DeleteAccessKeyRequest,
 ) -> Result<(), ApiError> {
-    let owner = key_owner(ctx.caller(), i.user_name.as_deref());
+    let owner = key_owner(ctx.caller(), i.user_name.as_deref())?;
     ctx.store()
         .delete_access_key(ctx.account(), &owner, &i.access_key_id)
         .await
@@ -83,7 +83,7 @@ pub async fn list_access_keys(
     ctx: &RequestCtx,
     i: ListAccessKeysRequest,
 ) -> Result<ListAccessKeysResponse, ApiError> {
-    let owner = key_owner(ctx.caller(), i.user_name.as_deref());
+    let owner = key_owner(ctx.caller(), i.user_name.as_deref())?;
     let page = ctx
         .store()
         .list_access_keys(ctx.account(), &owner, i.marker, ops::max_items(i.max_items))

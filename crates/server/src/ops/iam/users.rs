@@ -65,7 +65,7 @@ pub async fn get_user(ctx: &RequestCtx, i: GetUserRequest) -> Result<GetUserResp
             .await
             .map_err(store_error)?,
         // Root without UserName: AWS describes the root user itself.
-        (None, None) => {
+        (None, None) if ctx.caller().is_root() => {
             let account = ctx
                 .store()
                 .get_account(ctx.account())
@@ -81,6 +81,11 @@ pub async fn get_user(ctx: &RequestCtx, i: GetUserRequest) -> Result<GetUserResp
                     ..User::default()
                 },
             });
+        }
+        (None, None) => {
+            return Err(ApiError::validation(
+                "Must specify userName when calling with non-User credentials",
+            ));
         }
     };
     Ok(GetUserResponse {
