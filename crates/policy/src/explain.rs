@@ -7,6 +7,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::action::split_action;
+#[cfg(test)]
+use crate::authorizer::authorize;
 use crate::authorizer::{Decision, PolicySet, PolicySource, StatementRef, Tally, decide};
 use crate::context::{PrincipalKind, Request};
 use crate::document::Effect;
@@ -311,5 +313,137 @@ impl fmt::Display for Explanation {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::context::{Context, ContextType, Principal};
+    use crate::document::PolicyKind;
+
+    fn policy(id: &str, text: &str, kind: PolicyKind) -> Arc<Policy> {
+        Policy::parse(id, text, kind).unwrap()
+    }
+
+    #[test]
+    fn implicit_deny_names_the_failed_condition_and_missing_key() {
+        let set = PolicySet::builder()
+            .identity(policy(
+                "mfa",
+                r#"{"Version":"2012-10-17","Statement":[
+                  {"Sid":"WithMfa","Effect":"Allow","Action":"ec2:StopInstances","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}},
+                  {"Sid":"Other","Effect":"Allow","Action":"ec2:StartInstances","Resource":"*"},
+                  {"Sid":"OneInstance","Effect":"Allow","Action":"ec2:StopInstances","Resource":"arn:aws:ec2:*:*:instance/i-1"}]}"#,
+                PolicyKind::Identity,
+            ))
+            .build()
+            .unwrap();
+        let p = Principal::new(PrincipalKind::User, "arn:aws:iam::111122223333:user/alice");
+        let ctx = Context::new();
+        let req = Request {
+            principal: &p,
+            action: "ec2:StopInstances",
+            resource: "arn:aws:ec2:us-east-1:111122223333:instance/i-2",
+            resource_account: None,
+            context: &ctx,
+        };
+        let e = explain(&set, None, &req);
+        assert_eq!(e.decision, Decision::ImplicitDeny);
+        assert!(e.deciding.is_empty());
+        assert_eq!(
+            e.statements.len(),
+            2,
+            "only statements covering the action: {e:#?}"
+        );
+        assert_eq!(
+            e.statements[0].mismatch,
+            Some(Mismatch::Condition {
+                operator: "Bool".into(),
+                key: "aws:MultiFactorAuthPresent".into(),
+                key_present: false
+            })
+        );
+        assert_eq!(e.statements[1].mismatch, Some(Mismatch::Resource));
+        assert_eq!(e.missing_context_keys, ["aws:MultiFactorAuthPresent"]);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("ImplicitDeny: ec2:StopInstances"),
+            "{text}"
+        );
+        assert!(text.contains("(Sid `WithMfa`) [Allow]: condition Bool on aws:MultiFactorAuthPresent is false: the request has no aws:MultiFactorAuthPresent"), "{text}");
+        assert!(
+            text.contains("(Sid `OneInstance`) [Allow]: the resource"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["decision"], "ImplicitDeny");
+        assert_eq!(json["statements"][0]["mismatch"]["element"], "condition");
+        assert_eq!(json["statements"][0]["statement"]["sid"], "WithMfa");
+    }
+
+    #[test]
+    fn boundary_implicit_deny_and_allow_lists_every_deciding_statement() {
+        let set = PolicySet::builder()
+            .identity(policy(
+                "id",
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"B","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+                PolicyKind::Identity,
+            ))
+            .boundary(policy(
+                "limit",
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}"#,
+                PolicyKind::Boundary,
+            ))
+            .build()
+            .unwrap();
+        let p = Principal::new(PrincipalKind::User, "arn:aws:iam::111122223333:user/alice");
+        let mut ctx = Context::new();
+        ctx.insert("aws:username", ContextType::String, ["alice"])
+            .unwrap();
+        let mut req = Request {
+            principal: &p,
+            action: "s3:GetObject",
+            resource: "arn:aws:s3:::b/k",
+            resource_account: None,
+            context: &ctx,
+        };
+        let e = explain(&set, None, &req);
+        assert_eq!(e.decision, Decision::Allow);
+        let sids: Vec<_> = e
+            .deciding
+            .iter()
+            .map(|d| (d.source, d.sid.as_deref()))
+            .collect();
+        assert_eq!(
+            sids,
+            [
+                (PolicySource::Identity, Some("A")),
+                (PolicySource::Identity, Some("B")),
+                (PolicySource::Boundary, Some("Read"))
+            ]
+        );
+        // The fast path names one allowing statement per policy type that had to allow.
+        let fast: Vec<_> = authorize(&set, None, &req).deciding.iter().collect();
+        assert_eq!(
+            fast.iter().map(|r| r.source).collect::<Vec<_>>(),
+            [PolicySource::Identity, PolicySource::Boundary]
+        );
+        assert!(fast.iter().all(|r| {
+            e.deciding
+                .iter()
+                .any(|d| d.source == r.source && d.index == r.statement as usize)
+        }));
+
+        req.action = "s3:PutObject";
+        let e = explain(&set, None, &req);
+        assert_eq!(e.decision, Decision::ImplicitDeny);
+        assert!(
+            e.to_string()
+                .contains("not every policy type that must allow did"),
+            "{e}"
+        );
     }
 }

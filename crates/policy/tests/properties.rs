@@ -442,4 +442,49 @@ mod props {
             })
             .unwrap();
     }
+
+    /// Hostile input: arbitrary bytes, and valid policies with bytes flipped, cut or
+    /// inserted, give a result (usually an error), never a panic.
+    #[test]
+    fn arbitrary_input_never_panics() {
+        let mutated = (
+            policy(true),
+            proptest::collection::vec((any::<usize>(), any::<u8>(), 0..3u8), 1..6),
+        )
+            .prop_map(|(v, edits)| {
+                let mut bytes = v.to_string().into_bytes();
+                for (at, b, op) in edits {
+                    let i = at % (bytes.len() + 1);
+                    match op {
+                        0 => bytes.insert(i, b),
+                        1 if i < bytes.len() => bytes[i] = b,
+                        _ => bytes.truncate(i),
+                    }
+                }
+                bytes
+            });
+        let inputs = prop_oneof![proptest::collection::vec(any::<u8>(), 0..200), mutated];
+        let mut runner = TestRunner::new(Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&inputs, |bytes| {
+                for kind in [
+                    PolicyKind::Identity,
+                    PolicyKind::Resource,
+                    PolicyKind::Trust,
+                    PolicyKind::Scp,
+                ] {
+                    if let Ok(doc) = document::parse_bytes(&bytes, kind) {
+                        let compiled = Policy::compile("fuzz", &doc);
+                        prop_assert!(compiled.is_ok());
+                        prop_assert_eq!(document::parse(&doc.to_json(), kind).ok(), Some(doc));
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 }
