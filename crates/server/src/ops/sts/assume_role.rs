@@ -118,6 +118,7 @@ pub async fn assume_role(
     let (creds, claims) = credentials::issue(
         ctx,
         NewSession {
+            account: role.account_id.clone(),
             principal,
             session_policies,
             tags,

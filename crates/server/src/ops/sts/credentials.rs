@@ -13,6 +13,9 @@ use crate::sessions::{SessionClaims, SessionPolicies, SessionPrincipal};
 /// Everything of a new session but its key, secret and times.
 #[derive(Debug)]
 pub struct NewSession {
+    /// The account the session belongs to (a role's, which may not be the
+    /// caller's).
+    pub account: String,
     pub principal: SessionPrincipal,
     pub session_policies: Option<SessionPolicies>,
     pub tags: Vec<(String, String)>,
@@ -34,7 +37,7 @@ pub fn issue(
     let claims = SessionClaims {
         access_key_id: new_id(IdKind::TemporaryAccessKey),
         secret: secret.to_string(),
-        account: ctx.account().to_owned(),
+        account: session.account,
         principal: session.principal,
         issued: now.unix_timestamp(),
         expires: now.unix_timestamp() + seconds,

@@ -58,6 +58,7 @@ pub async fn get_session_token(
     let (creds, _) = credentials::issue(
         ctx,
         NewSession {
+            account: ctx.account().to_owned(),
             principal,
             session_policies: None,
             tags: Vec::new(),
@@ -101,6 +102,7 @@ pub async fn get_federation_token(
     let (creds, claims) = credentials::issue(
         ctx,
         NewSession {
+            account: ctx.account().to_owned(),
             principal: SessionPrincipal::FederatedUser {
                 name: i.name.clone(),
                 parent_user_id: id.clone(),
