@@ -18,6 +18,7 @@ pub mod http;
 pub mod managed;
 pub mod mfa;
 pub mod ops;
+pub mod password;
 pub mod protocol;
 pub mod request;
 pub mod secrets;
