@@ -68,7 +68,11 @@ pub async fn start(config: Config) -> Result<(Arc<AppState>, RootKeyNotice), Sta
         source,
     })?;
     let store: Arc<dyn Store> = match &config.database_url {
-        Some(url) => Arc::new(SqlStore::connect_postgres(url, 16).await?),
+        Some(url) => {
+            let store = SqlStore::connect_postgres(url, 16).await?;
+            store.spawn_postgres_listener(url);
+            Arc::new(store)
+        }
         None => Arc::new(SqlStore::open_sqlite(&config.data_dir).await?),
     };
     let master_key = match &config.master_key {
@@ -104,6 +108,7 @@ pub async fn start(config: Config) -> Result<(Arc<AppState>, RootKeyNotice), Sta
         config,
     });
     spawn_change_listener(&state);
+    spawn_generation_poll(&state);
     spawn_token_key_rotation(&state);
     Ok((state, notice))
 }
@@ -123,6 +128,41 @@ fn spawn_change_listener(state: &Arc<AppState>) {
                     state.epoch.advance()
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// How often each account's generation is compared with the last one seen.
+/// Notifications usually arrive first; this bounds staleness when one is
+/// missed (another node's change during a reconnect, a lagging channel).
+const GENERATION_POLL: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Moves the epoch when any account's generation moved without this node
+/// hearing of it.
+fn spawn_generation_poll(state: &Arc<AppState>) {
+    let weak = Arc::downgrade(state);
+    let accounts: Vec<String> = std::iter::once(state.config.account_id.clone())
+        .chain(state.config.additional_accounts.iter().cloned())
+        .collect();
+    tokio::spawn(async move {
+        let mut seen: Vec<Option<u64>> = vec![None; accounts.len()];
+        let mut tick = tokio::time::interval(GENERATION_POLL);
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { return };
+            for (account, last) in accounts.iter().zip(seen.iter_mut()) {
+                match state.store.generation(account).await {
+                    Ok(generation) => {
+                        if last.is_some_and(|l| l != generation) {
+                            state.epoch.advance();
+                        }
+                        *last = Some(generation);
+                    }
+                    Err(e) => {
+                        tracing::warn!(account, error = %e, "cannot read the account generation")
+                    }
+                }
             }
         }
     });

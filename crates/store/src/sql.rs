@@ -173,6 +173,47 @@ impl SqlStore {
         self.dialect
     }
 
+    /// PostgreSQL: listens on [`PG_CHANNEL`] and forwards every node's change
+    /// notifications to this process's subscribers ([`crate::AuthzStore::subscribe`]),
+    /// reconnecting after a lost connection. Notifications are hints: a node
+    /// must also compare generations from time to time (see [`crate::change`]),
+    /// since a notification sent while this listener was reconnecting is lost.
+    #[cfg(feature = "postgres")]
+    pub fn spawn_postgres_listener(&self, url: &str) -> tokio::task::JoinHandle<()> {
+        let url = url.to_owned();
+        let changes = self.changes.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = Self::listen_once(&url, &changes).await {
+                    tracing::warn!(error = %e, "change listener lost its connection; reconnecting");
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn listen_once(url: &str, changes: &broadcast::Sender<Change>) -> Result<()> {
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(PG_CHANNEL).await?;
+        loop {
+            let notification = listener.recv().await?;
+            let Some((account, generation)) = notification.payload().rsplit_once(':') else {
+                continue;
+            };
+            let Ok(generation) = generation.parse() else {
+                continue;
+            };
+            // No receiver is fine: nobody caches yet.
+            let _ = changes.send(Change {
+                account: account.to_owned(),
+                generation,
+                kind: ChangeKind::Updated,
+                entity: EntityRef::Account,
+            });
+        }
+    }
+
     /// Closes the pool, waiting for connections to be returned. Useful before deleting a test
     /// database or at shutdown.
     pub async fn close(&self) {
