@@ -17,7 +17,9 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use aws_lc_rs::{digest, hmac};
 use criterion::{Criterion, criterion_group, criterion_main};
-use portcullis_sigv4::{ParsedRequest, Payload, Request, Rules, SecretKey, SigningKey, SigningKeyCache, VerifyParams};
+use portcullis_sigv4::{
+    ParsedRequest, Payload, Request, Rules, SecretKey, SigningKey, SigningKeyCache, VerifyParams,
+};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const BODY: &[u8] = b"Action=ListUsers&Version=2010-05-08";
@@ -35,7 +37,10 @@ fn head(authorization: &str) -> http::request::Parts {
     let (parts, ()) = http::Request::builder()
         .method("POST")
         .uri("/")
-        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
         .header("host", "iam.amazonaws.com")
         .header("x-amz-date", "20150830T123600Z")
         .header("authorization", authorization)
@@ -57,10 +62,16 @@ fn fixture() -> Fixture {
     // Sign: compute the signature for the unsigned head, then put it in.
     let unsigned = head(&auth("00"));
     let parsed = ParsedRequest::parse(Request::from_parts(&unsigned)).unwrap();
-    let canonical = parsed.canonical_request(Payload::of_body(BODY), &rules).unwrap();
+    let canonical = parsed
+        .canonical_request(Payload::of_body(BODY), &rules)
+        .unwrap();
     let sts = parsed.string_to_sign(&canonical);
     let key = SigningKey::derive(&secret, "20150830", "us-east-1", "iam");
-    let sig: String = key.sign(sts.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sig: String = key
+        .sign(sts.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Fixture {
         parts: head(&auth(&sig)),
         canonical: canonical.as_bytes().to_vec(),
@@ -70,6 +81,7 @@ fn fixture() -> Fixture {
     }
 }
 
+#[inline(never)]
 fn verify(f: &Fixture, cache: Option<&SigningKeyCache>) {
     let parsed = ParsedRequest::parse(Request::from_parts(black_box(&f.parts))).unwrap();
     let auth = parsed
@@ -84,10 +96,21 @@ fn verify(f: &Fixture, cache: Option<&SigningKeyCache>) {
     black_box(auth);
 }
 
+#[inline(never)]
 fn floor(canonical: &[u8], sts: &[u8], key: &hmac::Key) {
     black_box(digest::digest(&digest::SHA256, black_box(BODY)));
     black_box(digest::digest(&digest::SHA256, black_box(canonical)));
     black_box(hmac::sign(key, black_box(sts)));
+}
+
+#[inline(never)]
+fn verify_cached(f: &Fixture, cache: &SigningKeyCache) {
+    verify(f, Some(cache));
+}
+
+#[inline(never)]
+fn verify_uncached(f: &Fixture) {
+    verify(f, None);
 }
 
 fn floor_key() -> hmac::Key {
@@ -102,8 +125,8 @@ fn benches(c: &mut Criterion) {
     group.bench_function("floor_sha256_sha256_hmac", |b| {
         b.iter(|| floor(&f.canonical, &f.string_to_sign, &key));
     });
-    group.bench_function("verify_cached", |b| b.iter(|| verify(&f, Some(&cache))));
-    group.bench_function("verify_uncached", |b| b.iter(|| verify(&f, None)));
+    group.bench_function("verify_cached", |b| b.iter(|| verify_cached(&f, &cache)));
+    group.bench_function("verify_uncached", |b| b.iter(|| verify_uncached(&f)));
     group.finish();
     summary(&f);
 }
@@ -111,24 +134,28 @@ fn benches(c: &mut Criterion) {
 /// The three side by side from one interleaved run (best of several
 /// batches), with the ratio to the floor.
 fn summary(f: &Fixture) {
-    const BATCH: u32 = 20_000;
+    // PORTCULLIS_BENCH_BATCH lowers the count for runs under valgrind.
+    let batch: u32 = std::env::var("PORTCULLIS_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let cache = SigningKeyCache::new(1024);
     let key = floor_key();
     let time = |run: &dyn Fn()| {
         let start = Instant::now();
-        for _ in 0..BATCH {
+        for _ in 0..batch {
             run();
         }
-        start.elapsed().as_secs_f64() * 1e9 / f64::from(BATCH)
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(batch)
     };
     let (mut fl, mut ca, mut un) = (f64::MAX, f64::MAX, f64::MAX);
     for _ in 0..7 {
         fl = fl.min(time(&|| floor(&f.canonical, &f.string_to_sign, &key)));
-        ca = ca.min(time(&|| verify(f, Some(&cache))));
-        un = un.min(time(&|| verify(f, None)));
+        ca = ca.min(time(&|| verify_cached(f, &cache)));
+        un = un.min(time(&|| verify_uncached(f)));
     }
     println!(
-        "\nsummary (ns/request, best of 7 batches of {BATCH}): floor {fl:.0} | cached {ca:.0} ({:.2}x floor) | uncached {un:.0} ({:.2}x floor)",
+        "\nsummary (ns/request, best of 7 batches of {batch}): floor {fl:.0} | cached {ca:.0} ({:.2}x floor) | uncached {un:.0} ({:.2}x floor)",
         ca / fl,
         un / fl
     );

@@ -23,31 +23,48 @@ pub struct AuthorizationHeader<'a> {
 /// Parses an `Authorization` header value. On failure, returns every problem
 /// found, in the order AWS lists them.
 pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, Vec<IncompleteReason>> {
-    let value = value.trim_matches([' ', '\t']);
-    let (algorithm, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
+    // Byte-level scanning: every verified request comes through here, and
+    // the separators are all ASCII, so slicing at them keeps `str` bounds.
+    let value = trim_sp(value);
+    let (algorithm, rest) = match value.bytes().position(|b| b == b' ' || b == b'\t') {
+        Some(i) => (
+            value.get(..i).unwrap_or(""),
+            value.get(i + 1..).unwrap_or(""),
+        ),
+        None => (value, ""),
+    };
     check_algorithm(algorithm).map_err(|r| vec![r])?;
 
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
     let mut problems = Vec::new();
-    for part in rest.split(',') {
-        let part = part.trim_matches([' ', '\t']);
+    let bytes = rest.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        let end = bytes
+            .get(start..)
+            .and_then(|tail| tail.iter().position(|&b| b == b','))
+            .map_or(bytes.len(), |i| start + i);
+        let part = trim_sp(rest.get(start..end).unwrap_or(""));
+        start = end + 1;
         if part.is_empty() {
             continue;
         }
-        let Some((key, val)) = part.split_once('=') else {
+        let Some(eq) = part.bytes().position(|b| b == b'=') else {
             problems.push(IncompleteReason::NotKeyValue(part.to_owned()));
             continue;
         };
-        let (slot, component) = match key.trim() {
+        let key = trim_sp(part.get(..eq).unwrap_or(""));
+        let val = trim_sp(part.get(eq + 1..).unwrap_or(""));
+        let (slot, component) = match key {
             "Credential" => (&mut credential, Component::Credential),
             "SignedHeaders" => (&mut signed_headers, Component::SignedHeaders),
             "Signature" => (&mut signature, Component::Signature),
             // AWS ignores parameters it does not know.
             _ => continue,
         };
-        if slot.replace(val.trim()).is_some() {
+        if slot.replace(val).is_some() {
             problems.push(IncompleteReason::DuplicateComponent(component));
         }
     }
@@ -82,6 +99,14 @@ pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, Vec<I
     }
 }
 
+fn trim_sp(s: &str) -> &str {
+    let b = s.as_bytes();
+    let is_sp = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = b.iter().position(|c| !is_sp(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !is_sp(c)).map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or("")
+}
+
 pub(crate) fn check_algorithm(algorithm: &str) -> Result<(), IncompleteReason> {
     if algorithm == ALGORITHM {
         Ok(())
@@ -95,7 +120,7 @@ pub(crate) fn check_algorithm(algorithm: &str) -> Result<(), IncompleteReason> {
 /// Exactly five `/`-separated elements; what they say is checked at
 /// verification, against the request and the service.
 pub(crate) fn check_credential(credential: &str) -> Result<(), IncompleteReason> {
-    if credential.split('/').count() == 5 {
+    if credential.bytes().filter(|&b| b == b'/').count() == 4 {
         Ok(())
     } else {
         Err(IncompleteReason::MalformedCredential(credential.to_owned()))
@@ -103,14 +128,19 @@ pub(crate) fn check_credential(credential: &str) -> Result<(), IncompleteReason>
 }
 
 pub(crate) fn check_signed_headers(value: &str) -> Result<(), IncompleteReason> {
-    let ok = !value.is_empty()
-        && value.split(';').all(|name| {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|c| c.is_ascii_graphic() && !c.is_ascii_uppercase() && c != b';')
-        });
-    if ok {
+    // Non-empty names of visible, non-uppercase ASCII, separated by single
+    // semicolons.
+    let mut previous = b';';
+    let mut ok = !value.is_empty();
+    for b in value.bytes() {
+        ok &= if b == b';' {
+            previous != b';'
+        } else {
+            b.is_ascii_graphic() && !b.is_ascii_uppercase()
+        };
+        previous = b;
+    }
+    if ok && previous != b';' {
         Ok(())
     } else {
         Err(IncompleteReason::MalformedSignedHeaders(value.to_owned()))

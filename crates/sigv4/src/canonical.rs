@@ -124,6 +124,9 @@ pub(crate) fn build<H: Headers + ?Sized>(
 ) -> Result<(), SigV4Error> {
     out.bytes.clear();
     out.secrets.clear();
+    // Enough for a typical request, so the buffer grows at most once.
+    out.bytes
+        .reserve(384 + req.path.len() + req.query.len() + 2 * signed_headers.len());
     let b = &mut out.bytes;
     b.extend_from_slice(req.method.as_bytes());
     b.push(b'\n');
@@ -160,6 +163,15 @@ pub(crate) fn build<H: Headers + ?Sized>(
 /// of whitespace (including obsolete line folding) replaced by one space.
 fn push_trimmed(out: &mut Vec<u8>, v: &[u8]) {
     let is_ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    // Most values need no change: copy them whole.
+    let clean = v.first().is_none_or(|c| !is_ws(c))
+        && v.last().is_none_or(|c| !is_ws(c))
+        && !v.iter().any(|c| matches!(c, b'\t' | b'\r' | b'\n'))
+        && !v.windows(2).any(|w| w == b"  ");
+    if clean {
+        out.extend_from_slice(v);
+        return;
+    }
     let mut in_space = false;
     let mut started = false;
     for c in v {

@@ -5,40 +5,55 @@
 //! canonical request is defined over the encoded form: decoding first would
 //! make `/a%2Fb` and `/a/b` sign alike.
 
-/// Read access to request headers by name.
+/// Read access to request headers.
 ///
 /// Implemented for [`http::HeaderMap`] and for lists of `(name, value)` pairs,
 /// so a server passes its header map as is and tests pass literal pairs.
+/// Verification walks the headers a few times instead of looking names up:
+/// a request has few headers, and a walk costs less than hashing each name.
 pub trait Headers {
-    /// Every value of the header `name` (given in ASCII lowercase), in the
-    /// order received.
-    fn values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's;
+    /// Calls `f` with every header, name as received (compared without
+    /// regard to ASCII case), in the order received; the values of a repeated
+    /// header come in their order.
+    fn for_each<'s>(&'s self, f: impl FnMut(&'s str, &'s [u8]));
 
-    /// The first value of `name`, if any.
-    fn first<'s>(&'s self, name: &'s str) -> Option<&'s [u8]> {
-        self.values(name).next()
+    /// The first value of `name` (given in ASCII lowercase), if any.
+    fn first<'s>(&'s self, name: &str) -> Option<&'s [u8]> {
+        let mut found = None;
+        self.for_each(|n, v| {
+            if found.is_none() && is_name(n, name) {
+                found = Some(v);
+            }
+        });
+        found
     }
 }
 
+/// Whether the header name `n` is `lower` (ASCII lowercase), in any case.
+pub(crate) fn is_name(n: &str, lower: &str) -> bool {
+    // `http::HeaderMap` names are lowercase already: try the exact match first.
+    n == lower || (n.len() == lower.len() && n.eq_ignore_ascii_case(lower))
+}
+
 impl Headers for http::HeaderMap {
-    fn values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
-        // `get_all` with a string that is not a valid header name yields
-        // nothing, which is what a missing header means here.
-        self.get_all(name).iter().map(http::HeaderValue::as_bytes)
+    fn for_each<'s>(&'s self, mut f: impl FnMut(&'s str, &'s [u8])) {
+        for (name, value) in self {
+            f(name.as_str(), value.as_bytes());
+        }
     }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
-    fn values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
-        self.iter()
-            .filter(move |(n, _)| n.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
+    fn for_each<'s>(&'s self, mut f: impl FnMut(&'s str, &'s [u8])) {
+        for (n, v) in self {
+            f(n.as_ref(), v.as_ref());
+        }
     }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
-    fn values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
-        self.as_slice().values(name)
+    fn for_each<'s>(&'s self, f: impl FnMut(&'s str, &'s [u8])) {
+        self.as_slice().for_each(f);
     }
 }
 
@@ -78,10 +93,12 @@ impl<'a, H: Headers + ?Sized> Request<'a, H> {
     /// there were.
     pub(crate) fn for_each_value(&self, name: &str, mut f: impl FnMut(&[u8])) -> usize {
         let mut n = 0;
-        for v in self.headers.values(name) {
-            f(v);
-            n += 1;
-        }
+        self.headers.for_each(|h, v| {
+            if is_name(h, name) {
+                f(v);
+                n += 1;
+            }
+        });
         if n == 0
             && name == "host"
             && let Some(authority) = self.authority

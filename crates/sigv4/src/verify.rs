@@ -23,7 +23,7 @@ use crate::error::{
     ScopeProblem, SigV4Error,
 };
 use crate::presigned::parse_presigned_query;
-use crate::request::{Headers, Request};
+use crate::request::{Headers, Request, is_name};
 use crate::signature::{Signature, decode_hex32};
 use crate::signing_key::{SecretKey, SigningKey, SigningKeyCache};
 use crate::streaming::{ChunkedDecoder, StreamingSeed};
@@ -98,6 +98,12 @@ pub struct Rules {
 }
 
 impl Rules {
+    fn is_s3(&self) -> bool {
+        self.service == "s3"
+    }
+}
+
+impl Rules {
     /// Rules for the service whose signing name is `service` (`iam`, `sts`,
     /// `s3`, …): any region, AWS's canonicalisation for that service.
     #[must_use]
@@ -159,7 +165,7 @@ pub struct VerifyParams<'p> {
 pub struct ParsedRequest<'a, H: ?Sized> {
     request: Request<'a, H>,
     form: AuthForm,
-    credential: Cow<'a, str>,
+    credential: Credential<Cow<'a, str>>,
     signed_headers: Cow<'a, str>,
     signature: Option<Signature>,
     date: AmzDate,
@@ -172,12 +178,15 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// Reads the signature from the `Authorization` header or the presigned
     /// query parameters.
     pub fn parse(request: Request<'a, H>) -> Result<Self, SigV4Error> {
-        let authorization = request.headers.first("authorization");
+        let seen = SeenHeaders::collect(request.headers);
+        let authorization = seen.authorization;
         let presigned = parse_presigned_query(request.query)?;
-        let content_sha256 = parse_content_sha256(request.headers.first("x-amz-content-sha256"))?;
-        let decoded_content_length = request
-            .headers
-            .first("x-amz-decoded-content-length")
+        if authorization.is_none() && presigned.is_none() {
+            return Err(SigV4Error::MissingAuthenticationToken);
+        }
+        let content_sha256 = parse_content_sha256(seen.content_sha256)?;
+        let decoded_content_length = seen
+            .decoded_content_length
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| v.trim().parse().ok());
         match (authorization, presigned) {
@@ -194,11 +203,10 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                         None,
                     ));
                 };
-                let date_value = request
-                    .headers
-                    .first("x-amz-date")
+                let date_value = seen
+                    .x_amz_date
                     .map(|d| (d, true))
-                    .or_else(|| request.headers.first("date").map(|d| (d, false)));
+                    .or_else(|| seen.date.map(|d| (d, false)));
                 let parsed = parse_authorization(value);
                 let mut problems = parsed.as_ref().err().cloned().unwrap_or_default();
                 if date_value.is_none()
@@ -227,14 +235,11 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                         ));
                     }
                 };
-                let session_token = request
-                    .headers
-                    .first("x-amz-security-token")
-                    .map(|t| String::from_utf8_lossy(t));
+                let session_token = seen.security_token.map(String::from_utf8_lossy);
                 Ok(Self {
                     request,
                     form: AuthForm::Header,
-                    credential: Cow::Borrowed(header.credential),
+                    credential: Credential::new(Cow::Borrowed(header.credential)),
                     signed_headers: Cow::Borrowed(header.signed_headers),
                     signature: Signature::from_hex(header.signature),
                     date,
@@ -248,7 +253,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 Ok(Self {
                     request,
                     form: AuthForm::Presigned { expires: q.expires },
-                    credential: Cow::Owned(q.credential),
+                    credential: Credential::new(Cow::Owned(q.credential)),
                     signed_headers: Cow::Owned(q.signed_headers),
                     signature: Signature::from_hex(&q.signature),
                     date,
@@ -263,17 +268,13 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// The access key id the client claims.
     #[must_use]
     pub fn access_key_id(&self) -> &str {
-        self.credential_part(0)
+        self.credential.access_key_id()
     }
 
     /// The credential scope the client claims.
     #[must_use]
     pub fn scope(&self) -> CredentialScope<'_> {
-        CredentialScope {
-            date: self.credential_part(1),
-            region: self.credential_part(2),
-            service: self.credential_part(3),
-        }
+        self.credential.scope()
     }
 
     /// The session token (`X-Amz-Security-Token`), for the server to decrypt
@@ -319,22 +320,6 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         self.content_sha256
     }
 
-    fn credential_part(&self, i: usize) -> &str {
-        self.credential.split('/').nth(i).unwrap_or("")
-    }
-
-    /// `akid/date/region/service`: the cache id and, after the access key id,
-    /// the scope.
-    fn credential_without_terminator(&self) -> &str {
-        let c: &str = &self.credential;
-        c.rfind('/').and_then(|i| c.get(..i)).unwrap_or(c)
-    }
-
-    fn scope_text(&self) -> &str {
-        let c: &str = &self.credential;
-        c.find('/').and_then(|i| c.get(i + 1..)).unwrap_or("")
-    }
-
     /// The canonical request the server computes for this request.
     pub fn canonical_request(
         &self,
@@ -350,7 +335,11 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// The string to sign for `canonical`.
     #[must_use]
     pub fn string_to_sign(&self, canonical: &CanonicalRequest) -> StringToSign {
-        StringToSign::new(&self.date, self.scope_text(), &sha256(canonical.as_bytes()))
+        StringToSign::new(
+            &self.date,
+            self.credential.scope_text(),
+            &sha256(canonical.as_bytes()),
+        )
     }
 
     fn build_canonical(
@@ -376,8 +365,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// Checks the request with the secret of its access key.
     pub fn verify(&self, params: VerifyParams<'_>) -> Result<Authenticated, SigV4Error> {
         let rules = params.rules;
-        let now = AmzDate::from_system_time(params.now);
-        self.check_time(now)?;
+        self.check_time(params.now)?;
         if !self.signed_headers().any(|h| h == "host") {
             return Err(SigV4Error::mismatch(MismatchReason::HostNotSigned));
         }
@@ -391,9 +379,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         let scope = self.scope();
         let derive = || SigningKey::derive(params.secret, scope.date, scope.region, scope.service);
         let key = match params.cache {
-            Some(cache) => {
-                cache.get_or_derive(self.credential_without_terminator(), params.secret, derive)
-            }
+            Some(cache) => cache.get_or_derive(self.credential.cache_id(), params.secret, derive),
             None => Arc::new(derive()),
         };
         let computed = Signature::from_bytes(key.sign(string_to_sign.as_bytes()));
@@ -420,7 +406,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             PayloadCheck::Streaming { trailer } => Some(StreamingSeed {
                 key: Arc::clone(&key),
                 date: self.date,
-                scope: self.scope_text().to_owned(),
+                scope: self.credential.scope_text().to_owned(),
                 seed: computed,
                 trailer,
                 decoded_length: self.decoded_content_length,
@@ -428,11 +414,8 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             _ => None,
         };
         Ok(Authenticated {
-            access_key_id: self.access_key_id().to_owned(),
-            date: scope.date.to_owned(),
-            region: scope.region.to_owned(),
-            service: scope.service.to_owned(),
-            signed_headers: self.signed_headers().map(str::to_owned).collect(),
+            credential: Credential::new(self.credential.text.as_ref().to_owned()),
+            signed_headers: self.signed_headers.as_ref().to_owned(),
             session_token: self.session_token.as_deref().map(str::to_owned),
             request_time: self.date,
             form: self.form,
@@ -441,13 +424,14 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         })
     }
 
-    fn check_time(&self, now: AmzDate) -> Result<(), SigV4Error> {
+    fn check_time(&self, now: SystemTime) -> Result<(), SigV4Error> {
         let t = self.date.unix_seconds();
-        let n = now.unix_seconds();
+        let n = unix_seconds(now);
+        let now = || AmzDate::from_unix_seconds(n);
         if t > n + MAX_SKEW_SECONDS {
             return Err(SigV4Error::RequestExpired(RequestExpired::new(
                 self.date,
-                now,
+                now(),
                 MAX_SKEW_SECONDS,
                 true,
             )));
@@ -467,7 +451,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 if t < n - MAX_SKEW_SECONDS {
                     return Err(SigV4Error::RequestExpired(RequestExpired::new(
                         self.date,
-                        now,
+                        now(),
                         MAX_SKEW_SECONDS,
                         false,
                     )));
@@ -490,7 +474,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 expected: rules.service.clone(),
             });
         }
-        let terminator = self.credential_part(4);
+        let terminator = self.credential.terminator();
         if terminator != "aws4_request" {
             problems.push(ScopeProblem::Terminator {
                 got: terminator.to_owned(),
@@ -548,7 +532,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 PayloadLine::Text(STREAMING_UNSIGNED_PAYLOAD_TRAILER),
                 PayloadCheck::Unsigned,
             ),
-            ContentSha256::Absent => match (self.form, rules.uri == UriEncoding::S3, payload) {
+            ContentSha256::Absent => match (self.form, rules.is_s3(), payload) {
                 // Presigned S3 URLs sign no body.
                 (AuthForm::Presigned { .. }, true, _) => {
                     (PayloadLine::Text(UNSIGNED_PAYLOAD), PayloadCheck::Unsigned)
@@ -617,11 +601,8 @@ pub enum PayloadCheck {
 
 /// Proof that a request's signature verified. Only this crate constructs it.
 pub struct Authenticated {
-    access_key_id: String,
-    date: String,
-    region: String,
-    service: String,
-    signed_headers: Vec<String>,
+    credential: Credential<String>,
+    signed_headers: String,
     session_token: Option<String>,
     request_time: AmzDate,
     form: AuthForm,
@@ -633,24 +614,19 @@ impl Authenticated {
     /// The access key id that signed the request.
     #[must_use]
     pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
+        self.credential.access_key_id()
     }
 
     /// The credential scope it was signed for.
     #[must_use]
     pub fn scope(&self) -> CredentialScope<'_> {
-        CredentialScope {
-            date: &self.date,
-            region: &self.region,
-            service: &self.service,
-        }
+        self.credential.scope()
     }
 
-    /// The headers the signature covers; any other header may have been
-    /// changed in transit.
-    #[must_use]
-    pub fn signed_headers(&self) -> &[String] {
-        &self.signed_headers
+    /// The headers the signature covers (lowercase); any other header may
+    /// have been changed in transit.
+    pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';')
     }
 
     /// The session token sent with the request, if any.
@@ -689,7 +665,7 @@ impl Authenticated {
 impl fmt::Debug for Authenticated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authenticated")
-            .field("access_key_id", &self.access_key_id)
+            .field("access_key_id", &self.access_key_id())
             .field("scope", &self.scope())
             .field("signed_headers", &self.signed_headers)
             .field(
@@ -701,6 +677,102 @@ impl fmt::Debug for Authenticated {
             .field("payload", &self.payload)
             .finish()
     }
+}
+
+/// A credential, `akid/date/region/service/terminator`, with the positions
+/// of its four slashes found once (parsing checked there are exactly four).
+#[derive(Debug, Clone)]
+struct Credential<S> {
+    text: S,
+    slashes: [usize; 4],
+}
+
+impl<S: AsRef<str>> Credential<S> {
+    fn new(text: S) -> Self {
+        let mut slashes = [0usize; 4];
+        let mut n = 0;
+        for (i, b) in text.as_ref().bytes().enumerate() {
+            if b == b'/' {
+                if let Some(slot) = slashes.get_mut(n) {
+                    *slot = i;
+                }
+                n += 1;
+            }
+        }
+        Self { text, slashes }
+    }
+
+    fn part(&self, from: usize, to: usize) -> &str {
+        self.text.as_ref().get(from..to).unwrap_or("")
+    }
+
+    fn access_key_id(&self) -> &str {
+        self.part(0, self.slashes[0])
+    }
+
+    fn scope(&self) -> CredentialScope<'_> {
+        let [a, b, c, d] = self.slashes;
+        CredentialScope {
+            date: self.part(a + 1, b),
+            region: self.part(b + 1, c),
+            service: self.part(c + 1, d),
+        }
+    }
+
+    fn terminator(&self) -> &str {
+        let t = self.text.as_ref();
+        self.part(self.slashes[3] + 1, t.len())
+    }
+
+    /// `akid/date/region/service`.
+    fn cache_id(&self) -> &str {
+        self.part(0, self.slashes[3])
+    }
+
+    /// `date/region/service/terminator`.
+    fn scope_text(&self) -> &str {
+        let t = self.text.as_ref();
+        self.part(self.slashes[0] + 1, t.len())
+    }
+}
+
+/// The headers parsing needs, found in one walk over the request headers.
+#[derive(Default)]
+struct SeenHeaders<'h> {
+    authorization: Option<&'h [u8]>,
+    x_amz_date: Option<&'h [u8]>,
+    date: Option<&'h [u8]>,
+    security_token: Option<&'h [u8]>,
+    content_sha256: Option<&'h [u8]>,
+    decoded_content_length: Option<&'h [u8]>,
+}
+
+impl<'h> SeenHeaders<'h> {
+    fn collect<H: Headers + ?Sized>(headers: &'h H) -> Self {
+        let mut seen = Self::default();
+        headers.for_each(|name, value| {
+            let slot = match name.len() {
+                4 if is_name(name, "date") => &mut seen.date,
+                10 if is_name(name, "x-amz-date") => &mut seen.x_amz_date,
+                13 if is_name(name, "authorization") => &mut seen.authorization,
+                20 if is_name(name, "x-amz-security-token") => &mut seen.security_token,
+                20 if is_name(name, "x-amz-content-sha256") => &mut seen.content_sha256,
+                28 if is_name(name, "x-amz-decoded-content-length") => {
+                    &mut seen.decoded_content_length
+                }
+                _ => return,
+            };
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        });
+        seen
+    }
+}
+
+fn unix_seconds(t: SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2))
 }
 
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
