@@ -216,6 +216,22 @@ impl PolicySetBuilder {
                 );
             }
         }
+        let statements = (&self.identity, &self.boundary, &self.session, &self.scps);
+        index.prioritize(|r| {
+            let (identity, boundary, session, scps) = statements;
+            let policy = match r.source {
+                PolicySource::Identity => identity.get(r.policy as usize),
+                PolicySource::Boundary => boundary.as_ref(),
+                PolicySource::Session => session.as_ref().and_then(|s| s.get(r.policy as usize)),
+                PolicySource::Scp { level } => scps
+                    .get(usize::from(level))
+                    .and_then(|l| l.get(r.policy as usize)),
+                PolicySource::Resource => None,
+            };
+            policy
+                .and_then(|p| p.statements().get(r.statement as usize))
+                .is_some_and(|s| s.effect == Effect::Deny)
+        });
         Ok(PolicySet {
             identity: self.identity,
             boundary: self.boundary,
@@ -318,6 +334,18 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
+    /// Whether an allow from `source` is already recorded (resource policies: with
+    /// the strongest grant).
+    pub(crate) fn has_allow(&self, source: PolicySource) -> bool {
+        match source {
+            PolicySource::Identity => self.identity.is_some(),
+            PolicySource::Boundary => self.boundary.is_some(),
+            PolicySource::Session => self.session.is_some(),
+            PolicySource::Scp { level } => self.scp_mask & (1u64 << (level % 64)) != 0,
+            PolicySource::Resource => self.resource.is_some_and(|(g, _)| g == Grant::Direct),
+        }
+    }
+
     pub(crate) fn record(&mut self, r: StatementRef, effect: Effect, grant: Grant) {
         if effect == Effect::Deny {
             if self.deny.is_none() {
@@ -480,6 +508,11 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
             let Some(st) = set.statement(r, None) else {
                 continue;
             };
+            // Once a policy type has allowed, its other allows cannot change the
+            // decision: only denies are still worth evaluating.
+            if st.effect == Effect::Allow && tally.has_allow(r.source) {
+                continue;
+            }
             if let Some(g) = st.applies(req, service, name, check_action, bounded) {
                 if st.effect == Effect::Deny {
                     let mut deciding = Deciding::EMPTY;

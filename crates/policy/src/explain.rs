@@ -12,6 +12,7 @@ use crate::authorizer::authorize;
 use crate::authorizer::{Decision, PolicySet, PolicySource, StatementRef, Tally, decide};
 use crate::context::{PrincipalKind, Request};
 use crate::document::Effect;
+use crate::error::Span;
 use crate::policy::{CStatement, Grant, Policy};
 
 /// A statement named for people.
@@ -27,6 +28,8 @@ pub struct StatementInfo {
     pub sid: Option<String>,
     /// Its effect.
     pub effect: Effect,
+    /// Where it was in the policy text.
+    pub span: Span,
 }
 
 /// Why a statement did not apply: the first element that failed.
@@ -87,6 +90,7 @@ fn info(set: &PolicySet, rp: Option<&Policy>, r: &StatementRef) -> Option<Statem
         index: r.statement as usize,
         sid: st.sid.as_deref().map(str::to_owned),
         effect: st.effect,
+        span: st.span,
     })
 }
 

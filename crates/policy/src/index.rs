@@ -100,6 +100,20 @@ impl<T: Copy> ActionIndex<T> {
         }
     }
 
+    /// Puts the statements for which `first` holds at the front of every list, keeping
+    /// their order otherwise (the authorizer puts denies first: a matching deny ends
+    /// the evaluation, and allows after the first per policy type are skipped).
+    pub(crate) fn prioritize(&mut self, first: impl Fn(&T) -> bool) {
+        let lists = self
+            .exact
+            .values_mut()
+            .chain(self.service.values_mut())
+            .chain([&mut self.global]);
+        for list in lists {
+            list.sort_by_key(|t| !first(t));
+        }
+    }
+
     /// The statements that can match `action`.
     pub(crate) fn lookup(&self, action: &str) -> Candidates<'_, T> {
         let mut buf = [0u8; 128];

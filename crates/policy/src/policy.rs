@@ -13,7 +13,7 @@ use crate::context::{Principal, PrincipalKind, Request};
 use crate::document::{
     self, Effect, ParseOptions, PolicyDocument, PolicyKind, PrincipalType, PrincipalValue,
 };
-use crate::error::{AwsErrorCode, Diagnostic, Error, Position};
+use crate::error::{AwsErrorCode, Diagnostic, Error, Position, Span};
 use crate::pattern::{self, TTok};
 
 /// A compiled policy.
@@ -42,6 +42,8 @@ pub enum Grant {
 #[derive(Debug)]
 pub(crate) struct CStatement {
     pub sid: Option<Box<str>>,
+    /// Where the statement was in the text (for MatchedStatements positions).
+    pub span: Span,
     pub effect: Effect,
     pub principal: Option<PrincipalMatcher>,
     pub actions_negated: bool,
@@ -121,6 +123,7 @@ impl Policy {
             }
             statements.push(CStatement {
                 sid: s.sid.as_ref().map(|x| x.value.as_str().into()),
+                span: s.span,
                 effect: s.effect.value,
                 principal: s.principal.as_ref().map(|p| PrincipalMatcher {
                     negated: p.negated,
@@ -186,6 +189,13 @@ impl Policy {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.statements.is_empty()
+    }
+
+    /// Where statement `i` was in the policy text ([`crate::Position::of`] turns it into
+    /// a line and column, as iam:SimulateCustomPolicy's `MatchedStatements` report).
+    #[must_use]
+    pub fn statement_span(&self, i: usize) -> Option<Span> {
+        self.statements.get(i).map(|s| s.span)
     }
 
     /// The `Sid` of statement `i`.
