@@ -150,13 +150,24 @@ impl ArnPattern {
 
     pub(crate) fn matches(&self, text: &str) -> bool {
         match self {
+            Self::Any | Self::Whole(_) => self.matches_parsed(text, None),
+            Self::Compact { .. } | Self::Parts(_) => {
+                self.matches_parsed(text, Arn::parse(text).as_ref())
+            }
+        }
+    }
+
+    /// As [`Self::matches`], with `text` already split (`arn`: `Arn::parse(text)`), so
+    /// that a request's resource is split once, not once per statement.
+    pub(crate) fn matches_parsed(&self, text: &str, arn: Option<&Arn<'_>>) -> bool {
+        match self {
             Self::Any => true,
             Self::Compact {
                 text: p,
                 colons,
                 wild,
             } => {
-                let Some(a) = Arn::parse(text) else {
+                let Some(a) = arn else {
                     return false;
                 };
                 let values = [a.partition, a.service, a.region, a.account, a.resource];
@@ -178,7 +189,7 @@ impl ArnPattern {
             }
             Self::Whole(g) => g.matches(text, false),
             Self::Parts(p) => {
-                let Some(a) = Arn::parse(text) else {
+                let Some(a) = arn else {
                     return false;
                 };
                 let [_, partition, service, region, account, resource] = &**p;

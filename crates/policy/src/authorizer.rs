@@ -494,6 +494,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
         PrincipalKind::Root | PrincipalKind::Service | PrincipalKind::Anonymous
     );
     let bounded = set.boundary.is_some();
+    let arn = crate::arn::Arn::parse(req.resource);
     let cands = set.index.lookup(req.action);
     let lists = [
         (cands.exact, false),
@@ -513,7 +514,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
             if st.effect == Effect::Allow && tally.has_allow(r.source) {
                 continue;
             }
-            if let Some(g) = st.applies(req, service, name, check_action, bounded) {
+            if let Some(g) = st.applies(req, service, name, arn.as_ref(), check_action, bounded) {
                 if st.effect == Effect::Deny {
                     let mut deciding = Deciding::EMPTY;
                     deciding.push(*r);
@@ -529,7 +530,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
     // Resource policies are small and change with every request's resource: scan.
     if let Some(rp) = resource_policy {
         for (i, st) in rp.statements().iter().enumerate() {
-            if let Some(g) = st.applies(req, service, name, true, bounded) {
+            if let Some(g) = st.applies(req, service, name, arn.as_ref(), true, bounded) {
                 let r = StatementRef {
                     source: PolicySource::Resource,
                     policy: 0,

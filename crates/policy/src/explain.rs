@@ -207,7 +207,7 @@ fn trace(
     let Some(grant) = st.principal_grant(req.principal, bounded) else {
         return (Some(Mismatch::Principal), None);
     };
-    if !st.resource_matches(req) {
+    if !st.resource_matches(req, crate::arn::Arn::parse(req.resource).as_ref()) {
         return (Some(Mismatch::Resource), None);
     }
     let mut failed = None;

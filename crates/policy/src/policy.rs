@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::action::ActionPattern;
-use crate::arn::ArnPattern;
+use crate::arn::{Arn, ArnPattern};
 use crate::condition::Condition;
 use crate::context::{Principal, PrincipalKind, Request};
 use crate::document::{
@@ -248,9 +248,9 @@ fn resource_pattern(v: &str, variables: bool) -> ResourcePattern {
 }
 
 impl ResourcePattern {
-    pub(crate) fn matches(&self, resource: &str, req: &Request<'_>) -> bool {
+    pub(crate) fn matches(&self, resource: &str, arn: Option<&Arn<'_>>, req: &Request<'_>) -> bool {
         match self {
-            Self::Static(p) => p.matches(resource),
+            Self::Static(p) => p.matches_parsed(resource, arn),
             Self::Dynamic(toks) => pattern::resolve(toks, req.context)
                 .is_some_and(|t| ArnPattern::from_tokens(t).matches(resource)),
         }
@@ -342,10 +342,13 @@ impl CStatement {
             != self.actions_negated
     }
 
-    pub(crate) fn resource_matches(&self, req: &Request<'_>) -> bool {
+    /// `arn` is the request's resource, split once by the caller.
+    pub(crate) fn resource_matches(&self, req: &Request<'_>, arn: Option<&Arn<'_>>) -> bool {
         match &self.resources {
             None => true,
-            Some((negated, pats)) => pats.iter().any(|p| p.matches(req.resource, req)) != *negated,
+            Some((negated, pats)) => {
+                pats.iter().any(|p| p.matches(req.resource, arn, req)) != *negated
+            }
         }
     }
 
@@ -365,6 +368,7 @@ impl CStatement {
         req: &Request<'_>,
         service: &str,
         name: &str,
+        arn: Option<&Arn<'_>>,
         check_action: bool,
         bounded: bool,
     ) -> Option<Grant> {
@@ -372,7 +376,7 @@ impl CStatement {
             return None;
         }
         let grant = self.principal_grant(req.principal, bounded)?;
-        if !self.resource_matches(req) {
+        if !self.resource_matches(req, arn) {
             return None;
         }
         self.conditions
