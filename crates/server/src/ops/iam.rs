@@ -3,7 +3,10 @@
 //! answer `NotImplemented` (the trait's default).
 
 pub mod access_keys;
+pub mod account;
+pub mod login_profiles;
 pub mod policies;
+pub mod simulator;
 pub mod users;
 
 use crate::error::ApiError;
@@ -73,7 +76,122 @@ impl Handler for IamService {
     // == Login profiles, password policy, aliases, account summary and
     // == authorization details (ops/iam/{login_profiles,account}.rs). Add methods here.
 
+    async fn create_login_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateLoginProfileRequest,
+    ) -> Result<CreateLoginProfileResponse, ApiError> {
+        login_profiles::create_login_profile(ctx, input).await
+    }
+    async fn get_login_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: GetLoginProfileRequest,
+    ) -> Result<GetLoginProfileResponse, ApiError> {
+        login_profiles::get_login_profile(ctx, input).await
+    }
+    async fn update_login_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateLoginProfileRequest,
+    ) -> Result<(), ApiError> {
+        login_profiles::update_login_profile(ctx, input).await
+    }
+    async fn delete_login_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteLoginProfileRequest,
+    ) -> Result<(), ApiError> {
+        login_profiles::delete_login_profile(ctx, input).await
+    }
+    async fn change_password(
+        &self,
+        ctx: &RequestCtx,
+        input: ChangePasswordRequest,
+    ) -> Result<(), ApiError> {
+        login_profiles::change_password(ctx, input).await
+    }
+    async fn get_account_password_policy(
+        &self,
+        ctx: &RequestCtx,
+    ) -> Result<GetAccountPasswordPolicyResponse, ApiError> {
+        account::get_account_password_policy(ctx).await
+    }
+    async fn update_account_password_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateAccountPasswordPolicyRequest,
+    ) -> Result<(), ApiError> {
+        account::update_account_password_policy(ctx, input).await
+    }
+    async fn delete_account_password_policy(&self, ctx: &RequestCtx) -> Result<(), ApiError> {
+        account::delete_account_password_policy(ctx).await
+    }
+    async fn create_account_alias(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateAccountAliasRequest,
+    ) -> Result<(), ApiError> {
+        account::create_account_alias(ctx, input).await
+    }
+    async fn delete_account_alias(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteAccountAliasRequest,
+    ) -> Result<(), ApiError> {
+        account::delete_account_alias(ctx, input).await
+    }
+    async fn list_account_aliases(
+        &self,
+        ctx: &RequestCtx,
+        input: ListAccountAliasesRequest,
+    ) -> Result<ListAccountAliasesResponse, ApiError> {
+        account::list_account_aliases(ctx, input).await
+    }
+    async fn get_account_summary(
+        &self,
+        ctx: &RequestCtx,
+    ) -> Result<GetAccountSummaryResponse, ApiError> {
+        account::get_account_summary(ctx).await
+    }
+    async fn get_account_authorization_details(
+        &self,
+        ctx: &RequestCtx,
+        input: GetAccountAuthorizationDetailsRequest,
+    ) -> Result<GetAccountAuthorizationDetailsResponse, ApiError> {
+        account::get_account_authorization_details(ctx, input).await
+    }
+
     // == Policy simulator (ops/iam/simulator.rs). Add methods here.
+
+    async fn simulate_custom_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: SimulateCustomPolicyRequest,
+    ) -> Result<SimulatePolicyResponse, ApiError> {
+        simulator::simulate_custom_policy(ctx, input).await
+    }
+    async fn simulate_principal_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: SimulatePrincipalPolicyRequest,
+    ) -> Result<SimulatePolicyResponse, ApiError> {
+        simulator::simulate_principal_policy(ctx, input).await
+    }
+    async fn get_context_keys_for_custom_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: GetContextKeysForCustomPolicyRequest,
+    ) -> Result<GetContextKeysForPolicyResponse, ApiError> {
+        simulator::get_context_keys_for_custom_policy(ctx, input).await
+    }
+    async fn get_context_keys_for_principal_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: GetContextKeysForPrincipalPolicyRequest,
+    ) -> Result<GetContextKeysForPolicyResponse, ApiError> {
+        simulator::get_context_keys_for_principal_policy(ctx, input).await
+    }
 
     // == Roles, instance profiles, MFA devices (ops/iam/{roles,instance_profiles,mfa}.rs).
     // == Add methods here.
