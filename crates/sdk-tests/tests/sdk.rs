@@ -46,6 +46,8 @@ mod harness;
 
 #[path = "sdk/access_keys.rs"]
 mod access_keys;
+#[path = "sdk/account.rs"]
+mod account;
 #[path = "sdk/authorization.rs"]
 mod authorization;
 #[path = "sdk/groups.rs"]
