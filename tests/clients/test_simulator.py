@@ -367,6 +367,82 @@ def test_principal_simulation_uses_the_principal_as_context(iam):
     iam.delete_user(UserName=user)
 
 
+def test_caller_arn_simulates_another_caller_with_these_policies(iam):
+    owner, caller = unique("owner"), unique("caller")
+    iam.create_user(UserName=owner)
+    iam.create_user(UserName=caller)
+    iam.put_user_policy(UserName=owner, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}]}))
+    owner_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/{owner}"
+
+    def decision(resource, **kwargs):
+        return results(iam.simulate_principal_policy(PolicySourceArn=owner_arn, ActionNames=["s3:GetObject"],
+                                                     ResourceArns=[resource], **kwargs))["s3:GetObject"]["EvalDecision"]
+
+    assert decision(f"arn:aws:s3:::home/{owner}/f") == "allowed"
+    # "As if Bob had David's policies": the variables are Bob's.
+    caller_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/{caller}"
+    assert decision(f"arn:aws:s3:::home/{owner}/f", CallerArn=caller_arn) == "implicitDeny"
+    assert decision(f"arn:aws:s3:::home/{caller}/f", CallerArn=caller_arn) == "allowed"
+    iam.delete_user_policy(UserName=owner, PolicyName="p")
+    iam.delete_user(UserName=owner)
+    iam.delete_user(UserName=caller)
+
+
+def test_a_user_and_a_group_of_one_name_are_told_apart(iam):
+    # Both inline policies are named "p" and embedded in entities named alike.
+    name = unique("twin")
+    iam.create_user(UserName=name)
+    iam.create_group(GroupName=name)
+    iam.add_user_to_group(GroupName=name, UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}))
+    iam.put_group_policy(GroupName=name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}]}))
+    r = results(iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCOUNT_ID}:user/{name}",
+                                              ActionNames=["sqs:SendMessage", "sqs:ListQueues"]))
+    assert [m["SourcePolicyType"] for m in r["sqs:SendMessage"]["MatchedStatements"]] == ["user"]
+    assert [m["SourcePolicyType"] for m in r["sqs:ListQueues"]["MatchedStatements"]] == ["group"]
+    iam.delete_group_policy(GroupName=name, PolicyName="p")
+    iam.delete_user_policy(UserName=name, PolicyName="p")
+    iam.remove_user_from_group(GroupName=name, UserName=name)
+    iam.delete_group(GroupName=name)
+    iam.delete_user(UserName=name)
+
+
+def test_roles_are_simulated_as_their_sessions(iam):
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    name = unique("role")
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    except botocore.exceptions.ClientError as e:
+        if error_code_of(e) == "NotImplemented":
+            pytest.skip("CreateRole is not implemented in this build")
+        raise
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+    r = results(iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["s3:GetObject", "s3:PutObject"]))
+    assert r["s3:GetObject"]["EvalDecision"] == "allowed"
+    assert r["s3:GetObject"]["MatchedStatements"][0]["SourcePolicyType"] == "role"
+    assert r["s3:PutObject"]["EvalDecision"] == "implicitDeny"
+    fails("InvalidInput", iam.simulate_principal_policy, PolicySourceArn=arn, ActionNames=["s3:GetObject"],
+          ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}))
+    details = iam.get_account_authorization_details(Filter=["Role"], MaxItems=1000)["RoleDetailList"]
+    [d] = [x for x in details if x["RoleName"] == name]
+    assert d["AssumeRolePolicyDocument"] == json.loads(trust)
+    assert d["RolePolicyList"][0]["PolicyName"] == "p"
+    iam.delete_role_policy(RoleName=name, PolicyName="p")
+    iam.delete_role(RoleName=name)
+
+
+def error_code_of(e):
+    return e.response["Error"]["Code"]
+
+
 def test_principal_simulation_errors(iam):
     fails("NoSuchEntity", iam.simulate_principal_policy,
           PolicySourceArn=f"arn:aws:iam::{ACCOUNT_ID}:user/{unique('ghost')}", ActionNames=["s3:GetObject"])
