@@ -361,6 +361,40 @@ def test_200_concurrent_identical_create_user_calls_make_one_user(own, root_iam)
     assert got["Tags"] == [{"Key": "run", "Value": name}]
 
 
+def test_concurrent_create_access_key_respects_the_quota(own, root_iam):
+    """50 concurrent CreateAccessKey calls for one user: the quota of two
+    holds inside the transaction, not just before it."""
+    name = unique("keyrace")
+    root_iam.create_user(UserName=name)
+    n = 50
+    session = boto3.session.Session()
+    cfg = botocore.config.Config(retries={"max_attempts": 1}, max_pool_connections=1, read_timeout=60)
+    clients = [session.client("iam", endpoint_url=own.endpoint, region_name=REGION, aws_access_key_id=ROOT_KEY_ID,
+                              aws_secret_access_key=ROOT_SECRET, config=cfg) for _ in range(n)]
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def create(i):
+        barrier.wait()
+        try:
+            results[i] = ("Created", clients[i].create_access_key(UserName=name)["AccessKey"]["AccessKeyId"])
+        except ClientError as e:
+            results[i] = (error_code_of(e), e.response["ResponseMetadata"]["HTTPStatusCode"])
+        except Exception as e:
+            results[i] = (type(e).__name__, None)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    created = sorted(r[1] for r in results if r[0] == "Created")
+    refused = Counter(r for r in results if r[0] != "Created")
+    assert len(created) == 2 and refused == Counter({("LimitExceeded", 409): n - 2}), (created, refused)
+    listed = sorted(k["AccessKeyId"] for k in root_iam.list_access_keys(UserName=name)["AccessKeyMetadata"])
+    assert listed == created
+
+
 def error_code_of(e):
     return e.response["Error"]["Code"]
 
