@@ -77,21 +77,33 @@ pub fn verify_blocking(password: &Password, hash: &PasswordHash) -> bool {
     }
 }
 
+/// How many Argon2 computations may run at once. Each takes 19 MiB, and
+/// the blocking pool would otherwise start hundreds of them under a burst
+/// of password calls; past this many, calls wait their turn.
+const CONCURRENT_HASHES: usize = 4;
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+
+async fn on_blocking_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = HASHING.acquire().await.map_err(|_| ApiError::internal())?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ApiError::internal())
+}
+
 /// [`hash_blocking`] on the blocking pool.
 pub async fn hash(password: &Password) -> Result<PasswordHash, ApiError> {
     let password = password.clone();
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|_| ApiError::internal())?
+    on_blocking_pool(move || hash_blocking(&password)).await?
 }
 
 /// [`verify_blocking`] on the blocking pool.
 pub async fn verify(password: &Password, hash: &PasswordHash) -> Result<bool, ApiError> {
     let password = password.clone();
     let hash = hash.clone();
-    tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
-        .await
-        .map_err(|_| ApiError::internal())
+    on_blocking_pool(move || verify_blocking(&password, &hash)).await
 }
 
 /// The symbols IAM counts as "non-alphanumeric characters" (the
@@ -280,6 +292,22 @@ mod tests {
             &pw,
             &PasswordHash::new("not a phc string")
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_hashes_queue_for_a_permit_and_all_complete() {
+        let pw = Password::new("Str0ng!Passw0rd".to_owned());
+        let tasks: Vec<_> = (0..CONCURRENT_HASHES + 2)
+            .map(|_| {
+                let pw = pw.clone();
+                tokio::spawn(async move { hash(&pw).await })
+            })
+            .collect();
+        for t in tasks {
+            let h = t.await.unwrap().unwrap();
+            assert!(verify(&pw, &h).await.unwrap());
+        }
+        assert_eq!(HASHING.available_permits(), CONCURRENT_HASHES);
     }
 
     #[test]
