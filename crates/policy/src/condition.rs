@@ -506,9 +506,9 @@ pub(crate) enum Values {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Condition {
     pub operator: Operator,
-    /// Lowercased.
+    /// Lowercased, for the allocation-free exact lookup of the hot path.
     pub key: Box<str>,
-    /// As written.
+    /// As written, for explanations.
     pub key_text: Box<str>,
     pub values: Values,
 }
@@ -615,7 +615,7 @@ impl Condition {
 
     /// Evaluates the condition against the request context.
     pub(crate) fn eval(&self, ctx: &Context) -> bool {
-        let present = ctx.get(&self.key).filter(|v| !v.is_empty());
+        let present = ctx.get_lowercase(&self.key).filter(|v| !v.is_empty());
         if let Values::Null(expect_absent) = &self.values {
             return expect_absent
                 .iter()

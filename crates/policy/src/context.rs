@@ -24,7 +24,9 @@ pub enum PrincipalKind {
     FederatedUser,
     /// An AWS service principal (`ec2.amazonaws.com`): `arn` holds the service name.
     Service,
-    /// An unauthenticated caller.
+    /// An unauthenticated caller. Also the caller of AssumeRoleWithWebIdentity and
+    /// AssumeRoleWithSAML, with [`Principal::federated_provider`] set: the role's trust
+    /// policy must name that provider.
     Anonymous,
 }
 
@@ -294,21 +296,32 @@ impl Context {
         Ok(())
     }
 
-    /// The values of `key`, which must already be lowercase (policies lowercase
-    /// their keys when compiled). `None` when the key is absent.
+    /// The values of `key`, in any case (keys are stored lowercased and compared
+    /// ignoring ASCII case, without allocating). `None` when the key is absent.
     #[must_use]
-    pub fn get(&self, lowercase_key: &str) -> Option<&[ContextValue]> {
+    pub fn get(&self, key: &str) -> Option<&[ContextValue]> {
+        self.find(key).map(|e| e.values.as_slice())
+    }
+
+    /// The hot path's lookup: `key` is already lowercase (policies lowercase their
+    /// keys when compiled), so a plain byte comparison does.
+    pub(crate) fn get_lowercase(&self, key: &str) -> Option<&[ContextValue]> {
         self.entries
-            .binary_search_by(|e| (*e.key).cmp(lowercase_key))
+            .binary_search_by(|e| (*e.key).cmp(key))
             .ok()
             .and_then(|i| self.entries.get(i))
             .map(|e| e.values.as_slice())
     }
 
-    /// Looks a key up in any case (allocates; for callers, not the hot path).
-    #[must_use]
-    pub fn get_any_case(&self, key: &str) -> Option<&[ContextValue]> {
-        self.get(&key.to_ascii_lowercase())
+    fn find(&self, key: &str) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|e| {
+                e.key
+                    .bytes()
+                    .cmp(key.bytes().map(|b| b.to_ascii_lowercase()))
+            })
+            .ok()
+            .and_then(|i| self.entries.get(i))
     }
 
     /// The keys as given, in lowercase order.
@@ -316,14 +329,10 @@ impl Context {
         self.entries.iter().map(|e| &*e.display)
     }
 
-    /// The declared type of a lowercase key.
+    /// The declared type of a key, in any case.
     #[must_use]
-    pub fn type_of(&self, lowercase_key: &str) -> Option<ContextType> {
-        self.entries
-            .binary_search_by(|e| (*e.key).cmp(lowercase_key))
-            .ok()
-            .and_then(|i| self.entries.get(i))
-            .map(|e| e.ty)
+    pub fn type_of(&self, key: &str) -> Option<ContextType> {
+        self.find(key).map(|e| e.ty)
     }
 }
 
@@ -364,7 +373,8 @@ mod tests {
             .unwrap();
         assert_eq!(c.get("aws:principaltag/team").unwrap()[0].text(), "blue");
         assert!(c.get("aws:sourceip").unwrap()[0].ip().is_some());
-        assert!(c.get("aws:SourceIp").is_none());
+        assert!(c.get("AWS:SOURCEIP").is_some());
+        assert!(c.get("aws:SourceIpx").is_none());
         assert!(c.insert("aws:SourceIp", ContextType::Ip, ["nope"]).is_err());
         assert!(c.insert("k:x", ContextType::String, ["a", "b"]).is_err());
         assert!(

@@ -391,7 +391,7 @@ pub(crate) fn resolve(toks: &[TTok], ctx: &Context) -> Option<Vec<Tok>> {
         match t {
             TTok::Tok(t) => out.push(t.clone()),
             TTok::Var { key, default } => {
-                let value = match ctx.get(key) {
+                let value = match ctx.get_lowercase(key) {
                     Some([one]) => Some(one.text()),
                     _ => None,
                 };

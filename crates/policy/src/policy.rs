@@ -45,11 +45,13 @@ pub(crate) struct CStatement {
     /// Where the statement was in the text (for MatchedStatements positions).
     pub span: Span,
     pub effect: Effect,
-    pub principal: Option<PrincipalMatcher>,
+    /// Boxed: only resource-based and trust policies have one.
+    pub principal: Option<Box<PrincipalMatcher>>,
     pub actions_negated: bool,
     pub actions: Box<[ActionPattern]>,
     /// `None`: no resource element (trust policies; SCPs that leave it out).
-    pub resources: Option<(bool, Box<[ResourcePattern]>)>,
+    pub resources: Option<Box<[ResourcePattern]>>,
+    pub resources_negated: bool,
     pub conditions: Box<[Condition]>,
 }
 
@@ -125,17 +127,19 @@ impl Policy {
                 sid: s.sid.as_ref().map(|x| x.value.as_str().into()),
                 span: s.span,
                 effect: s.effect.value,
-                principal: s.principal.as_ref().map(|p| PrincipalMatcher {
-                    negated: p.negated,
-                    entries: match &p.value {
-                        PrincipalValue::Wildcard => Box::new([PEntry::Any]),
-                        PrincipalValue::Map(m) => m
-                            .iter()
-                            .flat_map(|(ty, list)| {
-                                list.items.iter().map(|v| principal_entry(*ty, &v.value))
-                            })
-                            .collect(),
-                    },
+                principal: s.principal.as_ref().map(|p| {
+                    Box::new(PrincipalMatcher {
+                        negated: p.negated,
+                        entries: match &p.value {
+                            PrincipalValue::Wildcard => Box::new([PEntry::Any]),
+                            PrincipalValue::Map(m) => m
+                                .iter()
+                                .flat_map(|(ty, list)| {
+                                    list.items.iter().map(|v| principal_entry(*ty, &v.value))
+                                })
+                                .collect(),
+                        },
+                    })
                 }),
                 actions_negated: s.action.negated,
                 actions: s
@@ -146,15 +150,13 @@ impl Policy {
                     .map(|a| ActionPattern::compile(&a.value))
                     .collect(),
                 resources: s.resource.as_ref().map(|r| {
-                    (
-                        r.negated,
-                        r.values
-                            .items
-                            .iter()
-                            .map(|v| resource_pattern(&v.value, variables))
-                            .collect(),
-                    )
+                    r.values
+                        .items
+                        .iter()
+                        .map(|v| resource_pattern(&v.value, variables))
+                        .collect()
                 }),
+                resources_negated: s.resource.as_ref().is_some_and(|r| r.negated),
                 conditions: conditions.into_boxed_slice(),
             });
         }
@@ -332,7 +334,7 @@ impl CStatement {
             || self
                 .resources
                 .as_ref()
-                .is_some_and(|(_, r)| r.iter().any(|p| matches!(p, ResourcePattern::Dynamic(_))))
+                .is_some_and(|r| r.iter().any(|p| matches!(p, ResourcePattern::Dynamic(_))))
     }
 
     pub(crate) fn action_matches(&self, action: &str, service: &str, name: &str) -> bool {
@@ -346,8 +348,8 @@ impl CStatement {
     pub(crate) fn resource_matches(&self, req: &Request<'_>, arn: Option<&Arn<'_>>) -> bool {
         match &self.resources {
             None => true,
-            Some((negated, pats)) => {
-                pats.iter().any(|p| p.matches(req.resource, arn, req)) != *negated
+            Some(pats) => {
+                pats.iter().any(|p| p.matches(req.resource, arn, req)) != self.resources_negated
             }
         }
     }

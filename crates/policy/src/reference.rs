@@ -96,7 +96,7 @@ fn substitute(inner: &str, ctx: &Context) -> Option<Result<String, ()>> {
     if key.is_empty() || key.contains(char::is_whitespace) {
         return None;
     }
-    match (ctx.get_any_case(key), default) {
+    match (ctx.get(key), default) {
         (Some([v]), _) => Some(Ok(v.text().to_owned())),
         (_, Some(d)) => Some(Ok(d)),
         _ => Some(Err(())),
@@ -297,7 +297,7 @@ fn condition_holds(block: &ConditionOperatorBlock, vars: bool, ctx: &Context) ->
     let o = block.parsed;
     block.entries.iter().all(|e| {
         let values: Vec<&ContextValue> = ctx
-            .get_any_case(&e.key.value)
+            .get(&e.key.value)
             .map(|v| v.iter().collect())
             .unwrap_or_default();
         let policy_values: Vec<&str> = e.values.iter().map(|v| v.value.as_text()).collect();
