@@ -461,11 +461,16 @@ async fn fetch_section(
         _ => {
             let attached = attached_aws_managed(ctx).await?;
             let start = match &marker {
-                Some(after) => attached
-                    .iter()
-                    .position(|(p, _)| &p.arn == after)
-                    .map(|i| i + 1)
-                    .ok_or_else(|| ApiError::invalid_input("Invalid Marker."))?,
+                // After the last one returned by name, even if it has been
+                // detached since.
+                Some(after) => {
+                    let last = ctx
+                        .state()
+                        .managed
+                        .get(after)
+                        .ok_or_else(|| ApiError::invalid_input("Invalid Marker."))?;
+                    attached.partition_point(|(p, _)| p.name <= last.name)
+                }
                 None => 0,
             };
             let rest = attached.get(start..).unwrap_or_default();
