@@ -35,7 +35,10 @@ impl AmzDate {
         let hour = digits(b.get(9..11)?)?;
         let minute = digits(b.get(11..13)?)?;
         let second = digits(b.get(13..15)?)?;
-        Self::from_civil(year, month, day, hour, minute, second)
+        let mut date = Self::from_civil(year, month, day, hour, minute, second)?;
+        // Valid input is already the canonical text: keep it as received.
+        date.text.copy_from_slice(b);
+        Some(date)
     }
 
     /// Parses an HTTP date in IMF-fixdate form, `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -108,6 +111,11 @@ impl AmzDate {
     }
 
     fn from_civil(year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i64) -> Option<Self> {
+        // Unix seconds cover years 1970..=9999 here (`from_unix_seconds`
+        // clamps), so reject the rest rather than alias them.
+        if !(1970..=9999).contains(&year) {
+            return None;
+        }
         if !(1..=12).contains(&month)
             || day < 1
             || day > days_in_month(year, month)
@@ -251,6 +259,7 @@ mod tests {
             "20150830T126000Z",
             "2015083aT123600Z",
             "20150830T123600Zz",
+            "19691231T235959Z",
         ] {
             assert!(AmzDate::parse_iso8601_basic(bad).is_none(), "{bad}");
         }

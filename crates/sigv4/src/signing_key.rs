@@ -45,6 +45,14 @@ impl SecretKey {
     }
 }
 
+impl SecretKey {
+    /// Constant-time equality through aws-lc's `CRYPTO_memcmp`, cheaper than
+    /// `subtle` on the cache's hot path.
+    fn same_as(&self, other: &Self) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(&self.prefixed, &other.prefixed).is_ok()
+    }
+}
+
 impl From<String> for SecretKey {
     fn from(mut s: String) -> Self {
         let key = Self::new(&s);
@@ -234,7 +242,7 @@ impl SigningKeyCache {
             let shard = &mut *guard;
             shard.tick += 1;
             if let Some(entry) = shard.map.get_mut(id)
-                && bool::from(entry.secret.ct_eq(secret))
+                && entry.secret.same_as(secret)
             {
                 entry.used = shard.tick;
                 return Arc::clone(&entry.key);
