@@ -4,6 +4,7 @@
 
 pub mod access_keys;
 pub mod account;
+pub mod groups;
 pub mod login_profiles;
 pub mod policies;
 pub mod simulator;
@@ -72,6 +73,261 @@ impl Handler for IamService {
 
     // == Groups, managed policies and versions, attachments, inline policies,
     // == permissions boundaries (ops/iam/{groups,policies}.rs). Add methods here.
+    async fn create_group(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateGroupRequest,
+    ) -> Result<CreateGroupResponse, ApiError> {
+        groups::create_group(ctx, input).await
+    }
+    async fn get_group(
+        &self,
+        ctx: &RequestCtx,
+        input: GetGroupRequest,
+    ) -> Result<GetGroupResponse, ApiError> {
+        groups::get_group(ctx, input).await
+    }
+    async fn update_group(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateGroupRequest,
+    ) -> Result<(), ApiError> {
+        groups::update_group(ctx, input).await
+    }
+    async fn delete_group(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteGroupRequest,
+    ) -> Result<(), ApiError> {
+        groups::delete_group(ctx, input).await
+    }
+    async fn list_groups(
+        &self,
+        ctx: &RequestCtx,
+        input: ListGroupsRequest,
+    ) -> Result<ListGroupsResponse, ApiError> {
+        groups::list_groups(ctx, input).await
+    }
+    async fn add_user_to_group(
+        &self,
+        ctx: &RequestCtx,
+        input: AddUserToGroupRequest,
+    ) -> Result<(), ApiError> {
+        groups::add_user_to_group(ctx, input).await
+    }
+    async fn remove_user_from_group(
+        &self,
+        ctx: &RequestCtx,
+        input: RemoveUserFromGroupRequest,
+    ) -> Result<(), ApiError> {
+        groups::remove_user_from_group(ctx, input).await
+    }
+    async fn list_groups_for_user(
+        &self,
+        ctx: &RequestCtx,
+        input: ListGroupsForUserRequest,
+    ) -> Result<ListGroupsForUserResponse, ApiError> {
+        groups::list_groups_for_user(ctx, input).await
+    }
+    async fn create_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: CreatePolicyRequest,
+    ) -> Result<CreatePolicyResponse, ApiError> {
+        policies::create_policy(ctx, input).await
+    }
+    async fn get_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: GetPolicyRequest,
+    ) -> Result<GetPolicyResponse, ApiError> {
+        policies::get_policy(ctx, input).await
+    }
+    async fn delete_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: DeletePolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::delete_policy(ctx, input).await
+    }
+    async fn list_policies(
+        &self,
+        ctx: &RequestCtx,
+        input: ListPoliciesRequest,
+    ) -> Result<ListPoliciesResponse, ApiError> {
+        policies::list_policies(ctx, input).await
+    }
+    async fn create_policy_version(
+        &self,
+        ctx: &RequestCtx,
+        input: CreatePolicyVersionRequest,
+    ) -> Result<CreatePolicyVersionResponse, ApiError> {
+        policies::create_policy_version(ctx, input).await
+    }
+    async fn get_policy_version(
+        &self,
+        ctx: &RequestCtx,
+        input: GetPolicyVersionRequest,
+    ) -> Result<GetPolicyVersionResponse, ApiError> {
+        policies::get_policy_version(ctx, input).await
+    }
+    async fn list_policy_versions(
+        &self,
+        ctx: &RequestCtx,
+        input: ListPolicyVersionsRequest,
+    ) -> Result<ListPolicyVersionsResponse, ApiError> {
+        policies::list_policy_versions(ctx, input).await
+    }
+    async fn delete_policy_version(
+        &self,
+        ctx: &RequestCtx,
+        input: DeletePolicyVersionRequest,
+    ) -> Result<(), ApiError> {
+        policies::delete_policy_version(ctx, input).await
+    }
+    async fn set_default_policy_version(
+        &self,
+        ctx: &RequestCtx,
+        input: SetDefaultPolicyVersionRequest,
+    ) -> Result<(), ApiError> {
+        policies::set_default_policy_version(ctx, input).await
+    }
+    async fn tag_policy(&self, ctx: &RequestCtx, input: TagPolicyRequest) -> Result<(), ApiError> {
+        policies::tag_policy(ctx, input).await
+    }
+    async fn untag_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: UntagPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::untag_policy(ctx, input).await
+    }
+    async fn list_policy_tags(
+        &self,
+        ctx: &RequestCtx,
+        input: ListPolicyTagsRequest,
+    ) -> Result<ListPolicyTagsResponse, ApiError> {
+        policies::list_policy_tags(ctx, input).await
+    }
+    async fn list_entities_for_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: ListEntitiesForPolicyRequest,
+    ) -> Result<ListEntitiesForPolicyResponse, ApiError> {
+        policies::list_entities_for_policy(ctx, input).await
+    }
+    async fn attach_user_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: AttachUserPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::attach_user_policy(ctx, input).await
+    }
+    async fn detach_user_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: DetachUserPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::detach_user_policy(ctx, input).await
+    }
+    async fn list_attached_user_policies(
+        &self,
+        ctx: &RequestCtx,
+        input: ListAttachedUserPoliciesRequest,
+    ) -> Result<ListAttachedUserPoliciesResponse, ApiError> {
+        policies::list_attached_user_policies(ctx, input).await
+    }
+    async fn attach_group_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: AttachGroupPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::attach_group_policy(ctx, input).await
+    }
+    async fn detach_group_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: DetachGroupPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::detach_group_policy(ctx, input).await
+    }
+    async fn list_attached_group_policies(
+        &self,
+        ctx: &RequestCtx,
+        input: ListAttachedGroupPoliciesRequest,
+    ) -> Result<ListAttachedGroupPoliciesResponse, ApiError> {
+        policies::list_attached_group_policies(ctx, input).await
+    }
+    async fn put_user_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: PutUserPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::put_user_policy(ctx, input).await
+    }
+    async fn get_user_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: GetUserPolicyRequest,
+    ) -> Result<GetUserPolicyResponse, ApiError> {
+        policies::get_user_policy(ctx, input).await
+    }
+    async fn delete_user_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteUserPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::delete_user_policy(ctx, input).await
+    }
+    async fn list_user_policies(
+        &self,
+        ctx: &RequestCtx,
+        input: ListUserPoliciesRequest,
+    ) -> Result<ListUserPoliciesResponse, ApiError> {
+        policies::list_user_policies(ctx, input).await
+    }
+    async fn put_group_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: PutGroupPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::put_group_policy(ctx, input).await
+    }
+    async fn get_group_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: GetGroupPolicyRequest,
+    ) -> Result<GetGroupPolicyResponse, ApiError> {
+        policies::get_group_policy(ctx, input).await
+    }
+    async fn delete_group_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteGroupPolicyRequest,
+    ) -> Result<(), ApiError> {
+        policies::delete_group_policy(ctx, input).await
+    }
+    async fn list_group_policies(
+        &self,
+        ctx: &RequestCtx,
+        input: ListGroupPoliciesRequest,
+    ) -> Result<ListGroupPoliciesResponse, ApiError> {
+        policies::list_group_policies(ctx, input).await
+    }
+    async fn put_user_permissions_boundary(
+        &self,
+        ctx: &RequestCtx,
+        input: PutUserPermissionsBoundaryRequest,
+    ) -> Result<(), ApiError> {
+        policies::put_user_permissions_boundary(ctx, input).await
+    }
+    async fn delete_user_permissions_boundary(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteUserPermissionsBoundaryRequest,
+    ) -> Result<(), ApiError> {
+        policies::delete_user_permissions_boundary(ctx, input).await
+    }
 
     // == Login profiles, password policy, aliases, account summary and
     // == authorization details (ops/iam/{login_profiles,account}.rs). Add methods here.
