@@ -18,7 +18,7 @@ pub trait Headers {
     fn for_each<'s>(&'s self, f: impl FnMut(&'s str, &'s [u8]));
 
     /// The first value of `name` (given in ASCII lowercase), if any.
-    fn first<'s>(&'s self, name: &str) -> Option<&'s [u8]> {
+    fn first_value<'s>(&'s self, name: &str) -> Option<&'s [u8]> {
         let mut found = None;
         self.for_each(|n, v| {
             if found.is_none() && is_name(n, name) {
@@ -107,5 +107,48 @@ impl<'a, H: Headers + ?Sized> Request<'a, H> {
             n = 1;
         }
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host_values<H: Headers + ?Sized>(req: &Request<'_, H>) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        req.for_each_value("host", |v| out.push(v.to_vec()));
+        out
+    }
+
+    #[test]
+    fn authority_stands_in_for_a_missing_host_header() {
+        // HTTP/2 carries the host as `:authority`, which `http` puts in the URI.
+        let (parts, ()) = http::Request::builder()
+            .uri("https://iam.amazonaws.com/?Action=ListUsers")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let req = Request::from_parts(&parts);
+        assert_eq!((req.path, req.query), ("/", "Action=ListUsers"));
+        assert_eq!(host_values(&req), vec![b"iam.amazonaws.com".to_vec()]);
+    }
+
+    #[test]
+    fn host_header_wins_over_the_authority_and_repeats_keep_their_order() {
+        let (parts, ()) = http::Request::builder()
+            .uri("https://ignored.example/")
+            .header("Host", "iam.amazonaws.com")
+            .header("x-a", "1")
+            .header("X-A", "2")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let req = Request::from_parts(&parts);
+        assert_eq!(host_values(&req), vec![b"iam.amazonaws.com".to_vec()]);
+        let mut xa = Vec::new();
+        req.for_each_value("x-a", |v| xa.push(v.to_vec()));
+        assert_eq!(xa, vec![b"1".to_vec(), b"2".to_vec()]);
+        let pairs = [("X-A", "1"), ("Host", "h"), ("x-a", "2")];
+        assert_eq!(pairs[..].first_value("x-a"), Some(&b"1"[..]));
     }
 }

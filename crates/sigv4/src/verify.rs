@@ -511,7 +511,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 PayloadLine::Text(
                     self.request
                         .headers
-                        .first("x-amz-content-sha256")
+                        .first_value("x-amz-content-sha256")
                         .and_then(|v| std::str::from_utf8(v).ok())
                         .unwrap_or(""),
                 ),
