@@ -16,7 +16,12 @@ use crate::state::AppState;
 
 /// The service as a router, testable without a socket (`oneshot`).
 pub fn app(state: Arc<AppState>) -> Router {
-    Router::new().fallback(query).with_state(state)
+    // Portcullis's own instance-credentials endpoints; every other request
+    // is the AWS Query protocol.
+    Router::new()
+        .merge(crate::instances::routes())
+        .fallback(query)
+        .with_state(state)
 }
 
 async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {

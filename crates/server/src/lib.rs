@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod instances;
 pub mod managed;
 pub mod mfa;
 pub mod ops;

@@ -2,6 +2,7 @@
 
 use portcullis_policy::PolicyKind;
 use portcullis_store::ids::{IdKind, new_id};
+use time::OffsetDateTime;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ops::{self, RequestCtx, ts};
@@ -9,6 +10,7 @@ use crate::protocol::generated::sts::{Credentials, PolicyDescriptorType, Tag};
 use crate::protocol::xml::Sensitive;
 use crate::secrets::new_secret_access_key;
 use crate::sessions::{SessionClaims, SessionPolicies, SessionPrincipal};
+use crate::state::AppState;
 
 /// Everything of a new session but its key, secret and times.
 #[derive(Debug)]
@@ -32,7 +34,17 @@ pub fn issue(
     session: NewSession,
     seconds: i64,
 ) -> Result<(Credentials, SessionClaims), ApiError> {
-    let now = ctx.now();
+    issue_at(ctx.state(), ctx.now(), session, seconds)
+}
+
+/// [`issue`] for callers that are not a signed API request (the instance
+/// credentials endpoint, which a machine token authenticates).
+pub fn issue_at(
+    state: &AppState,
+    now: OffsetDateTime,
+    session: NewSession,
+    seconds: i64,
+) -> Result<(Credentials, SessionClaims), ApiError> {
     let secret = new_secret_access_key().map_err(|_| ApiError::internal())?;
     let claims = SessionClaims {
         access_key_id: new_id(IdKind::TemporaryAccessKey),
@@ -49,7 +61,7 @@ pub fn issue(
         chained: session.chained,
         context: session.context,
     };
-    let token = ctx.state().token_keys.seal(&claims).map_err(|e| {
+    let token = state.token_keys.seal(&claims).map_err(|e| {
         tracing::error!(error = %e, "cannot seal a session token");
         ApiError::internal()
     })?;
