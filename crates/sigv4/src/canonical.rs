@@ -207,8 +207,12 @@ pub(crate) fn encode_into(out: &mut Vec<u8>, bytes: &[u8], keep_slash: bool) {
 
 fn canonical_uri(out: &mut Vec<u8>, path: &str, rules: UriEncoding) {
     let path = if path.is_empty() { "/" } else { path };
+    // `POST /`, every IAM and STS request, and any path without an empty or
+    // dot segment come out of normalisation unchanged.
     let normalized;
-    let path = if rules.normalize_path {
+    let path = if rules.normalize_path
+        && (!path.starts_with('/') || path.contains("//") || path.contains("/."))
+    {
         normalized = normalize_path(path);
         normalized.as_str()
     } else {
