@@ -190,6 +190,7 @@ pub fn iam_target<'a>(op: &'a Iam) -> Target<'a> {
         Iam::EnableMFADevice(i) => t(R::User(Some(&i.user_name))),
         Iam::ResyncMFADevice(i) => t(R::User(Some(&i.user_name))),
         Iam::DeactivateMFADevice(i) => user(&i.user_name),
+        Iam::GetMFADevice(i) => user(&i.user_name),
         Iam::ListSigningCertificates(i) => user(&i.user_name),
         Iam::ListSSHPublicKeys(i) => user(&i.user_name),
         Iam::ListServiceSpecificCredentials(i) => user(&i.user_name),

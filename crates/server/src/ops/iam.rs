@@ -5,8 +5,11 @@
 pub mod access_keys;
 pub mod account;
 pub mod groups;
+pub mod instance_profiles;
 pub mod login_profiles;
+pub mod mfa;
 pub mod policies;
+pub mod roles;
 pub mod simulator;
 pub mod users;
 
@@ -451,6 +454,281 @@ impl Handler for IamService {
 
     // == Roles, instance profiles, MFA devices (ops/iam/{roles,instance_profiles,mfa}.rs).
     // == Add methods here.
+    // Roles.
+    async fn create_role(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateRoleRequest,
+    ) -> Result<CreateRoleResponse, ApiError> {
+        roles::create_role(ctx, input).await
+    }
+    async fn get_role(
+        &self,
+        ctx: &RequestCtx,
+        input: GetRoleRequest,
+    ) -> Result<GetRoleResponse, ApiError> {
+        roles::get_role(ctx, input).await
+    }
+    async fn update_role(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateRoleRequest,
+    ) -> Result<UpdateRoleResponse, ApiError> {
+        roles::update_role(ctx, input).await
+    }
+    async fn update_role_description(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateRoleDescriptionRequest,
+    ) -> Result<UpdateRoleDescriptionResponse, ApiError> {
+        roles::update_role_description(ctx, input).await
+    }
+    async fn delete_role(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteRoleRequest,
+    ) -> Result<(), ApiError> {
+        roles::delete_role(ctx, input).await
+    }
+    async fn list_roles(
+        &self,
+        ctx: &RequestCtx,
+        input: ListRolesRequest,
+    ) -> Result<ListRolesResponse, ApiError> {
+        roles::list_roles(ctx, input).await
+    }
+    async fn update_assume_role_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateAssumeRolePolicyRequest,
+    ) -> Result<(), ApiError> {
+        roles::update_assume_role_policy(ctx, input).await
+    }
+    async fn tag_role(&self, ctx: &RequestCtx, input: TagRoleRequest) -> Result<(), ApiError> {
+        roles::tag_role(ctx, input).await
+    }
+    async fn untag_role(&self, ctx: &RequestCtx, input: UntagRoleRequest) -> Result<(), ApiError> {
+        roles::untag_role(ctx, input).await
+    }
+    async fn list_role_tags(
+        &self,
+        ctx: &RequestCtx,
+        input: ListRoleTagsRequest,
+    ) -> Result<ListRoleTagsResponse, ApiError> {
+        roles::list_role_tags(ctx, input).await
+    }
+    async fn put_role_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: PutRolePolicyRequest,
+    ) -> Result<(), ApiError> {
+        roles::put_role_policy(ctx, input).await
+    }
+    async fn get_role_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: GetRolePolicyRequest,
+    ) -> Result<GetRolePolicyResponse, ApiError> {
+        roles::get_role_policy(ctx, input).await
+    }
+    async fn delete_role_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteRolePolicyRequest,
+    ) -> Result<(), ApiError> {
+        roles::delete_role_policy(ctx, input).await
+    }
+    async fn list_role_policies(
+        &self,
+        ctx: &RequestCtx,
+        input: ListRolePoliciesRequest,
+    ) -> Result<ListRolePoliciesResponse, ApiError> {
+        roles::list_role_policies(ctx, input).await
+    }
+    async fn attach_role_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: AttachRolePolicyRequest,
+    ) -> Result<(), ApiError> {
+        roles::attach_role_policy(ctx, input).await
+    }
+    async fn detach_role_policy(
+        &self,
+        ctx: &RequestCtx,
+        input: DetachRolePolicyRequest,
+    ) -> Result<(), ApiError> {
+        roles::detach_role_policy(ctx, input).await
+    }
+    async fn list_attached_role_policies(
+        &self,
+        ctx: &RequestCtx,
+        input: ListAttachedRolePoliciesRequest,
+    ) -> Result<ListAttachedRolePoliciesResponse, ApiError> {
+        roles::list_attached_role_policies(ctx, input).await
+    }
+    async fn put_role_permissions_boundary(
+        &self,
+        ctx: &RequestCtx,
+        input: PutRolePermissionsBoundaryRequest,
+    ) -> Result<(), ApiError> {
+        roles::put_role_permissions_boundary(ctx, input).await
+    }
+    async fn delete_role_permissions_boundary(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteRolePermissionsBoundaryRequest,
+    ) -> Result<(), ApiError> {
+        roles::delete_role_permissions_boundary(ctx, input).await
+    }
+    // Instance profiles.
+    async fn create_instance_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateInstanceProfileRequest,
+    ) -> Result<CreateInstanceProfileResponse, ApiError> {
+        instance_profiles::create_instance_profile(ctx, input).await
+    }
+    async fn get_instance_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: GetInstanceProfileRequest,
+    ) -> Result<GetInstanceProfileResponse, ApiError> {
+        instance_profiles::get_instance_profile(ctx, input).await
+    }
+    async fn delete_instance_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteInstanceProfileRequest,
+    ) -> Result<(), ApiError> {
+        instance_profiles::delete_instance_profile(ctx, input).await
+    }
+    async fn list_instance_profiles(
+        &self,
+        ctx: &RequestCtx,
+        input: ListInstanceProfilesRequest,
+    ) -> Result<ListInstanceProfilesResponse, ApiError> {
+        instance_profiles::list_instance_profiles(ctx, input).await
+    }
+    async fn add_role_to_instance_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: AddRoleToInstanceProfileRequest,
+    ) -> Result<(), ApiError> {
+        instance_profiles::add_role_to_instance_profile(ctx, input).await
+    }
+    async fn remove_role_from_instance_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: RemoveRoleFromInstanceProfileRequest,
+    ) -> Result<(), ApiError> {
+        instance_profiles::remove_role_from_instance_profile(ctx, input).await
+    }
+    async fn list_instance_profiles_for_role(
+        &self,
+        ctx: &RequestCtx,
+        input: ListInstanceProfilesForRoleRequest,
+    ) -> Result<ListInstanceProfilesForRoleResponse, ApiError> {
+        instance_profiles::list_instance_profiles_for_role(ctx, input).await
+    }
+    async fn tag_instance_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: TagInstanceProfileRequest,
+    ) -> Result<(), ApiError> {
+        instance_profiles::tag_instance_profile(ctx, input).await
+    }
+    async fn untag_instance_profile(
+        &self,
+        ctx: &RequestCtx,
+        input: UntagInstanceProfileRequest,
+    ) -> Result<(), ApiError> {
+        instance_profiles::untag_instance_profile(ctx, input).await
+    }
+    async fn list_instance_profile_tags(
+        &self,
+        ctx: &RequestCtx,
+        input: ListInstanceProfileTagsRequest,
+    ) -> Result<ListInstanceProfileTagsResponse, ApiError> {
+        instance_profiles::list_instance_profile_tags(ctx, input).await
+    }
+    // MFA devices.
+    async fn create_virtual_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateVirtualMFADeviceRequest,
+    ) -> Result<CreateVirtualMFADeviceResponse, ApiError> {
+        mfa::create_virtual_mfa_device(ctx, input).await
+    }
+    async fn enable_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: EnableMFADeviceRequest,
+    ) -> Result<(), ApiError> {
+        mfa::enable_mfa_device(ctx, input).await
+    }
+    async fn deactivate_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: DeactivateMFADeviceRequest,
+    ) -> Result<(), ApiError> {
+        mfa::deactivate_mfa_device(ctx, input).await
+    }
+    async fn delete_virtual_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteVirtualMFADeviceRequest,
+    ) -> Result<(), ApiError> {
+        mfa::delete_virtual_mfa_device(ctx, input).await
+    }
+    async fn list_mfa_devices(
+        &self,
+        ctx: &RequestCtx,
+        input: ListMFADevicesRequest,
+    ) -> Result<ListMFADevicesResponse, ApiError> {
+        mfa::list_mfa_devices(ctx, input).await
+    }
+    async fn list_virtual_mfa_devices(
+        &self,
+        ctx: &RequestCtx,
+        input: ListVirtualMFADevicesRequest,
+    ) -> Result<ListVirtualMFADevicesResponse, ApiError> {
+        mfa::list_virtual_mfa_devices(ctx, input).await
+    }
+    async fn resync_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: ResyncMFADeviceRequest,
+    ) -> Result<(), ApiError> {
+        mfa::resync_mfa_device(ctx, input).await
+    }
+    async fn get_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: GetMFADeviceRequest,
+    ) -> Result<GetMFADeviceResponse, ApiError> {
+        mfa::get_mfa_device(ctx, input).await
+    }
+    async fn tag_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: TagMFADeviceRequest,
+    ) -> Result<(), ApiError> {
+        mfa::tag_mfa_device(ctx, input).await
+    }
+    async fn untag_mfa_device(
+        &self,
+        ctx: &RequestCtx,
+        input: UntagMFADeviceRequest,
+    ) -> Result<(), ApiError> {
+        mfa::untag_mfa_device(ctx, input).await
+    }
+    async fn list_mfa_device_tags(
+        &self,
+        ctx: &RequestCtx,
+        input: ListMFADeviceTagsRequest,
+    ) -> Result<ListMFADeviceTagsResponse, ApiError> {
+        mfa::list_mfa_device_tags(ctx, input).await
+    }
 
     // Access keys.
     async fn create_access_key(
