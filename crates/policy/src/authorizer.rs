@@ -117,6 +117,17 @@ pub struct Outcome {
     pub deciding: Deciding,
 }
 
+impl Outcome {
+    fn explicit_deny(r: StatementRef) -> Self {
+        let mut deciding = Deciding::EMPTY;
+        deciding.push(r);
+        Self {
+            decision: Decision::ExplicitDeny,
+            deciding,
+        }
+    }
+}
+
 /// The compiled policies in force for one principal, indexed by action.
 #[derive(Debug, Clone)]
 pub struct PolicySet {
@@ -396,14 +407,10 @@ pub(crate) fn decide(
     resource_kind: Option<PolicyKind>,
     req: &Request<'_>,
 ) -> Outcome {
-    let mut deciding = Deciding::EMPTY;
     if let Some(d) = t.deny {
-        deciding.push(d);
-        return Outcome {
-            decision: Decision::ExplicitDeny,
-            deciding,
-        };
+        return Outcome::explicit_deny(d);
     }
+    let mut deciding = Deciding::EMPTY;
     let deny = Outcome {
         decision: Decision::ImplicitDeny,
         deciding: Deciding::EMPTY,
@@ -516,12 +523,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
             }
             if let Some(g) = st.applies(req, service, name, arn.as_ref(), check_action, bounded) {
                 if st.effect == Effect::Deny {
-                    let mut deciding = Deciding::EMPTY;
-                    deciding.push(*r);
-                    return Outcome {
-                        decision: Decision::ExplicitDeny,
-                        deciding,
-                    };
+                    return Outcome::explicit_deny(*r);
                 }
                 tally.record(*r, st.effect, g);
             }
@@ -537,12 +539,7 @@ pub fn authorize(set: &PolicySet, resource_policy: Option<&Policy>, req: &Reques
                     statement: to_u32(i),
                 };
                 if st.effect == Effect::Deny {
-                    let mut deciding = Deciding::EMPTY;
-                    deciding.push(r);
-                    return Outcome {
-                        decision: Decision::ExplicitDeny,
-                        deciding,
-                    };
+                    return Outcome::explicit_deny(r);
                 }
                 tally.record(r, st.effect, g);
             }
