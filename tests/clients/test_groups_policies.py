@@ -551,13 +551,14 @@ def test_inline_size_quotas_are_per_identity(iam, kind, quota):
         owner, put = {"UserName": new_user(iam)}, iam.put_user_policy
     else:
         owner, put = {"GroupName": new_group(iam)}, iam.put_group_policy
+    name = list(owner.values())[0]
     err = raises("LimitExceeded", put, PolicyName="one", PolicyDocument=padded_doc(quota + 1), **owner)
-    assert f"Maximum policy size of {quota} bytes exceeded" in str(err)
+    assert err.response["Error"]["Message"] == f"Maximum policy size of {quota} bytes exceeded for {kind} {name}"
     # Whitespace is not counted.
     put(PolicyName="one", PolicyDocument=padded_doc(quota - 300, whitespace=2000), **owner)
     # The quota covers all inline policies of the identity together...
     err = raises("LimitExceeded", put, PolicyName="two", PolicyDocument=padded_doc(301), **owner)
-    assert f"Maximum policy size of {quota} bytes exceeded for {kind} {list(owner.values())[0]}" in str(err)
+    assert err.response["Error"]["Message"] == f"Maximum policy size of {quota} bytes exceeded for {kind} {name}"
     put(PolicyName="two", PolicyDocument=padded_doc(300), **owner)
     # ...and a replaced policy no longer counts.
     put(PolicyName="one", PolicyDocument=padded_doc(quota - 300), **owner)
