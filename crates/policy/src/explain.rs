@@ -32,12 +32,10 @@ pub struct StatementInfo {
     pub span: Span,
 }
 
-/// Why a statement did not apply: the first element that failed.
+/// Why a statement whose action matched did not apply: the first element that failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "element", rename_all = "snake_case")]
 pub enum Mismatch {
-    /// `Action`/`NotAction` does not cover the action.
-    Action,
     /// `Principal`/`NotPrincipal` does not cover the caller.
     Principal,
     /// `Resource`/`NotResource` does not cover the resource.
@@ -289,7 +287,6 @@ impl fmt::Display for Explanation {
             }
             for t in near {
                 let why = match &t.mismatch {
-                    Some(Mismatch::Action) => "the action does not match".to_owned(),
                     Some(Mismatch::Principal) => "the principal does not match".to_owned(),
                     Some(Mismatch::Resource) => {
                         format!("the resource {} does not match", self.resource)
