@@ -554,9 +554,15 @@ impl Cx<'_> {
     /// Reports duplicate keys of an object (IAM rejects them; JSON parsers differ on
     /// which one wins, which is exactly the ambiguity an attacker would use).
     fn check_duplicates(&mut self, members: &[Member], path: &Path<'_>) {
-        let mut seen = HashSet::new();
-        for m in members {
-            if !seen.insert(m.key.as_str()) {
+        // Policy objects are small: comparing pairs beats hashing and allocates
+        // nothing. Large (hostile) objects get a set, to stay linear.
+        let mut seen = (members.len() > 16).then(HashSet::new);
+        for (i, m) in members.iter().enumerate() {
+            let duplicate = match &mut seen {
+                Some(set) => !set.insert(m.key.as_str()),
+                None => members.iter().take(i).any(|earlier| earlier.key == m.key),
+            };
+            if duplicate {
                 let p = path.key(&m.key);
                 self.error(SYNTAX, format!("duplicate key `{}`", m.key), &p, m.key_span);
             }
@@ -1492,6 +1498,15 @@ mod tests {
             d[0].aws_message,
             "Statement IDs (SID) in a single policy must be unique."
         );
+        // Large objects take the hashed path.
+        let keys: Vec<String> = (0..20).map(|i| format!("\"k:{i}\":\"v\"")).collect();
+        let text = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{{"StringEquals":{{{},"k:7":"w"}}}}}}]}}"#,
+            keys.join(",")
+        );
+        let d = errs(&text, PolicyKind::Identity);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path, "Statement[0].Condition.StringEquals.k:7");
     }
 
     #[test]
