@@ -491,3 +491,37 @@ def test_role_last_used_records_assumptions(iam, make_user):
     assert last["Region"] == "us-east-1"
     assert abs(last["LastUsedDate"].timestamp() - time.time()) < 120
     assert "RoleLastUsed" not in iam.list_roles(PathPrefix="/")["Roles"][0]
+
+
+def test_trust_policies_must_name_users_and_roles_that_exist(iam, make_user):
+    user = make_user()
+    nobody = f"arn:aws:iam::{ACCOUNT_ID}:user/{unique('nobody')}"
+
+    def trust(*principals):
+        return json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": "sts:AssumeRole"}],
+        })
+
+    for bad in (nobody, f"arn:aws:iam::{ACCOUNT_ID}:role/{unique('norole')}",
+                f"arn:aws:iam::{ACCOUNT_ID}:user/wrong-path/{user.name}"):
+        with pytest.raises(ClientError) as e:
+            iam.create_role(RoleName=unique("r"), AssumeRolePolicyDocument=trust(f"arn:aws:iam::{ACCOUNT_ID}:root", bad))
+        assert error_code(e) == "MalformedPolicyDocument"
+        assert message(e) == f'Invalid principal in policy: "AWS":"{bad}"'
+    # Existing users and roles, account roots, bare account ids, sessions
+    # and accounts this service does not hold are accepted as written.
+    name = unique("r")
+    ok = trust(
+        f"arn:aws:iam::{ACCOUNT_ID}:user/{user.name}",
+        f"arn:aws:iam::{ACCOUNT_ID}:root",
+        "111122223333",
+        "arn:aws:iam::111122223333:user/someone-elsewhere",
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/some-role/some-session",
+    )
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=ok)
+    role_arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust(role_arn))
+    with pytest.raises(ClientError) as e:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust(nobody))
+    assert error_code(e) == "MalformedPolicyDocument"

@@ -7,6 +7,7 @@
 //! as `ec2.amazonaws.com` come back unchanged. How a service assumes a role
 //! is not decided here.
 
+use portcullis_policy::document::{PrincipalType, PrincipalValue};
 use portcullis_policy::{PolicyKind, SizeQuota};
 use portcullis_store::StoreError;
 use portcullis_store::model::{self as m, BoundaryOwner, PolicyOwner, TagTarget};
@@ -72,8 +73,66 @@ fn max_session_duration(requested: Option<i32>) -> Result<Option<u32>, ApiError>
         .transpose()
 }
 
-fn validate_trust_policy(document: &str) -> Result<(), ApiError> {
-    validate_document(document, PolicyKind::Trust, None)
+/// Checks a trust policy as IAM does when it is written: the document on its
+/// own, then every IAM user or role it names as an `AWS` principal in an
+/// account this service holds must exist, with that ARN. (AWS refuses such
+/// a policy too, because it stores the principal's unique id.)
+async fn validate_trust_policy(ctx: &RequestCtx, document: &str) -> Result<(), ApiError> {
+    validate_document(document, PolicyKind::Trust, None)?;
+    let Ok(parsed) = portcullis_policy::parse(document, PolicyKind::Trust) else {
+        return Err(ApiError::internal());
+    };
+    for statement in &parsed.statements {
+        let Some(PrincipalValue::Map(entries)) = statement.principal.as_ref().map(|p| &p.value)
+        else {
+            continue;
+        };
+        for (_, arns) in entries.iter().filter(|(ty, _)| *ty == PrincipalType::Aws) {
+            for arn in &arns.items {
+                if !principal_exists(ctx, &arn.value).await? {
+                    return Err(ApiError::new(
+                        ErrorCode::MalformedPolicyDocument,
+                        format!("Invalid principal in policy: \"AWS\":\"{}\"", arn.value),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an `AWS` principal names something that exists, as far as this
+/// service can know: users and roles of the accounts it holds are looked
+/// up; accounts, roots, sessions and other accounts' entities are taken as
+/// written.
+async fn principal_exists(ctx: &RequestCtx, principal: &str) -> Result<bool, ApiError> {
+    let Some(arn) = portcullis_policy::arn::Arn::parse(principal) else {
+        return Ok(true);
+    };
+    if arn.service != "iam" || arn.resource.contains(['*', '?']) {
+        return Ok(true);
+    }
+    let (is_user, path_name) = match arn.resource.split_once('/') {
+        Some(("user", path_name)) => (true, path_name),
+        Some(("role", path_name)) => (false, path_name),
+        _ => return Ok(true),
+    };
+    let name = path_name.rsplit('/').next().unwrap_or(path_name);
+    match ctx.store().get_account(arn.account).await {
+        Ok(_) => {}
+        Err(StoreError::NoSuchEntity(_)) => return Ok(true),
+        Err(e) => return Err(store_error(e)),
+    }
+    let found = if is_user {
+        ctx.store().get_user(arn.account, name).await.map(|u| u.arn)
+    } else {
+        ctx.store().get_role(arn.account, name).await.map(|r| r.arn)
+    };
+    match found {
+        Ok(found) => Ok(found == principal),
+        Err(StoreError::NoSuchEntity(_)) => Ok(false),
+        Err(e) => Err(store_error(e)),
+    }
 }
 
 pub async fn create_role(
@@ -81,7 +140,7 @@ pub async fn create_role(
     i: CreateRoleRequest,
 ) -> Result<CreateRoleResponse, ApiError> {
     let tags = store_tags(i.tags.as_deref())?;
-    validate_trust_policy(&i.assume_role_policy_document)?;
+    validate_trust_policy(ctx, &i.assume_role_policy_document).await?;
     if let Some(boundary) = &i.permissions_boundary {
         super::policies::check_boundary_arn(ctx, boundary).await?;
     }
@@ -196,7 +255,7 @@ pub async fn update_assume_role_policy(
     ctx: &RequestCtx,
     i: UpdateAssumeRolePolicyRequest,
 ) -> Result<(), ApiError> {
-    validate_trust_policy(&i.policy_document)?;
+    validate_trust_policy(ctx, &i.policy_document).await?;
     ctx.store()
         .update_assume_role_policy(ctx.account(), &i.role_name, &i.policy_document)
         .await
