@@ -162,9 +162,16 @@ pub async fn authorize(
     };
     let mfa_verified = match target.mfa {
         Some((serial, code)) => {
-            crate::mfa::verify_mfa_code(state, &caller.account_id, caller.user_name(), serial, code, state.clock.now())
-                .await
-                .map_err(fail)?;
+            crate::mfa::verify_mfa_code(
+                state,
+                &caller.account_id,
+                caller.user_name(),
+                serial,
+                code,
+                state.clock.now(),
+            )
+            .await
+            .map_err(fail)?;
             true
         }
         None => false,
@@ -188,24 +195,26 @@ pub async fn authorize(
         .await
         .map_err(fail)?;
     let (resource_policy, resource_account) = match &target.resource_policy {
-        Some(actions::ResourcePolicyRef::RoleTrust(arn)) => match trust_policy(state, arn).await.map_err(fail)? {
-            Some((policy, account)) => (Some(policy), account),
-            // A role that does not exist is refused like one that does not
-            // trust the caller, as AWS does.
-            None => {
-                return Err(Box::new(Denied {
-                    error: ApiError::new(
-                        ErrorCode::AccessDenied,
-                        format!(
-                            "User: {} is not authorized to perform: {} on resource: {}",
-                            caller.arn, target.action, resource.arn
+        Some(actions::ResourcePolicyRef::RoleTrust(arn)) => {
+            match trust_policy(state, arn).await.map_err(fail)? {
+                Some((policy, account)) => (Some(policy), account),
+                // A role that does not exist is refused like one that does not
+                // trust the caller, as AWS does.
+                None => {
+                    return Err(Box::new(Denied {
+                        error: ApiError::new(
+                            ErrorCode::AccessDenied,
+                            format!(
+                                "User: {} is not authorized to perform: {} on resource: {}",
+                                caller.arn, target.action, resource.arn
+                            ),
                         ),
-                    ),
-                    resource: resource.arn,
-                    statement: None,
-                }));
+                        resource: resource.arn,
+                        statement: None,
+                    }));
+                }
             }
-        },
+        }
         None => (None, caller.account_id.clone()),
     };
     let context = context::build(
@@ -233,7 +242,11 @@ pub async fn authorize(
             .collect();
         return Ok(Authorized {
             auth,
-            verdict: if caller.is_root() { Verdict::Root } else { Verdict::Allowed(statements) },
+            verdict: if caller.is_root() {
+                Verdict::Root
+            } else {
+                Verdict::Allowed(statements)
+            },
             resource: resource.arn,
             principal_tags: policies.tags.clone(),
             mfa_verified,
@@ -246,7 +259,14 @@ pub async fn authorize(
         .next()
         .and_then(|r| describe(&policies.set, resource_policy.as_deref(), &r));
     Err(Box::new(Denied {
-        error: access_denied(&caller.arn, target.action, &resource.arn, &explanation),
+        error: access_denied(
+            &caller.arn,
+            target.action,
+            &resource.arn,
+            &explanation,
+            &policies.set,
+            resource_policy.is_some(),
+        ),
         resource: resource.arn,
         statement,
     }))
@@ -254,7 +274,10 @@ pub async fn authorize(
 
 /// The compiled trust policy of the role `arn` and the role's account, or
 /// `None` when there is no such role.
-async fn trust_policy(state: &AppState, arn: &str) -> Result<Option<(Arc<Policy>, String)>, ApiError> {
+async fn trust_policy(
+    state: &AppState,
+    arn: &str,
+) -> Result<Option<(Arc<Policy>, String)>, ApiError> {
     let Some((account, path, name)) = parse_role_arn(arn) else {
         return Ok(None);
     };
@@ -266,9 +289,11 @@ async fn trust_policy(state: &AppState, arn: &str) -> Result<Option<(Arc<Policy>
     if role.path != path {
         return Ok(None);
     }
-    let policy = state
-        .compiled
-        .get_or_compile(&format!("{}/trust", role.arn), &role.assume_role_policy_document, PolicyKind::Trust)?;
+    let policy = state.compiled.get_or_compile(
+        &format!("{}/trust", role.arn),
+        &role.assume_role_policy_document,
+        PolicyKind::Trust,
+    )?;
     Ok(Some((policy, role.account_id)))
 }
 
@@ -289,7 +314,11 @@ pub fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// `policy-id#Sid` (or `#index` for statements without a Sid).
-fn describe(set: &PolicySet, resource_policy: Option<&Policy>, r: &policy::StatementRef) -> Option<String> {
+fn describe(
+    set: &PolicySet,
+    resource_policy: Option<&Policy>,
+    r: &policy::StatementRef,
+) -> Option<String> {
     let p = set.policy(r, resource_policy)?;
     Some(match p.sid(r.statement as usize) {
         Some(sid) => format!("{}#{sid}", p.id()),
@@ -303,40 +332,50 @@ fn access_denied(
     action: &str,
     resource: &str,
     explanation: &policy::Explanation,
+    set: &PolicySet,
+    resource_policy: bool,
 ) -> ApiError {
     let head = format!(
         "User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"
     );
+    let allows = |source: PolicySource| {
+        explanation.statements.iter().any(|t| {
+            t.statement.source == source
+                && t.mismatch.is_none()
+                && t.statement.effect == policy::Effect::Allow
+        })
+    };
     let reason = if explanation.decision == Decision::ExplicitDeny {
         let kind = explanation
             .deciding
             .first()
-            .map(|s| policy_type_phrase(s.source))
-            .unwrap_or("an identity-based policy");
-        format!("with an explicit deny in {kind}")
+            .map_or("an identity-based policy", |s| policy_type_phrase(s.source));
+        Some(format!("with an explicit deny in {kind}"))
+    } else if resource_policy && !allows(PolicySource::Resource) {
+        // A trust policy that does not allow: AWS says no more than that.
+        None
+    } else if !allows(PolicySource::Identity) {
+        Some(format!(
+            "because no identity-based policy allows the {action} action"
+        ))
+    } else if set.boundary().is_some() && !allows(PolicySource::Boundary) {
+        Some(format!(
+            "because no permissions boundary allows the {action} action"
+        ))
+    } else if set.session().is_some() && !allows(PolicySource::Session) {
+        Some(format!(
+            "because no session policy allows the {action} action"
+        ))
     } else {
-        let allows = |source: fn(&PolicySource) -> bool| {
-            explanation.statements.iter().any(|t| {
-                source(&t.statement.source)
-                    && t.mismatch.is_none()
-                    && t.statement.effect == policy::Effect::Allow
-            })
-        };
-        let has_boundary = explanation
-            .statements
-            .iter()
-            .any(|t| t.statement.source == PolicySource::Boundary);
-        if !allows(|s| *s == PolicySource::Identity) {
-            format!("because no identity-based policy allows the {action} action")
-        } else if has_boundary && !allows(|s| *s == PolicySource::Boundary) {
-            format!("because no permissions boundary allows the {action} action")
-        } else if !allows(|s| *s == PolicySource::Session) {
-            format!("because no session policy allows the {action} action")
-        } else {
-            format!("because no service control policy allows the {action} action")
-        }
+        Some(format!(
+            "because no service control policy allows the {action} action"
+        ))
     };
-    ApiError::new(ErrorCode::AccessDenied, format!("{head} {reason}"))
+    let message = match reason {
+        Some(reason) => format!("{head} {reason}"),
+        None => head,
+    };
+    ApiError::new(ErrorCode::AccessDenied, message)
 }
 
 fn policy_type_phrase(source: PolicySource) -> &'static str {
@@ -351,7 +390,10 @@ fn policy_type_phrase(source: PolicySource) -> &'static str {
 
 /// The caller's compiled policies, from the cache or built from one store
 /// read (plus its session policies, for a session that has them).
-pub async fn principal_policies(state: &AppState, caller: &Caller) -> Result<Arc<PrincipalPolicies>, ApiError> {
+pub async fn principal_policies(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Arc<PrincipalPolicies>, ApiError> {
     let session = caller.session.as_deref();
     let (principal_ref, kind) = match &caller.identity {
         Identity::Root => {
@@ -363,14 +405,33 @@ pub async fn principal_policies(state: &AppState, caller: &Caller) -> Result<Arc
                 tags: Vec::new(),
             }));
         }
-        Identity::User { id, .. } => (PrincipalRef::UserId(id.clone()), PrincipalKind::User),
-        Identity::AssumedRole { role_id, .. } => (PrincipalRef::RoleId(role_id.clone()), PrincipalKind::RoleSession),
-        Identity::FederatedUser { parent_user_id, .. } => {
-            (PrincipalRef::UserId(parent_user_id.clone()), PrincipalKind::FederatedUser)
+        // A federation caller has no policies of its own: only the role's
+        // trust policy can allow it, and only by naming its provider.
+        Identity::Federated(f) => {
+            let mut principal = Principal::new(PrincipalKind::Anonymous, caller.arn.clone());
+            principal.account = String::new();
+            principal.federated_provider = Some(f.provider_arn.clone());
+            return Ok(Arc::new(PrincipalPolicies {
+                set: PolicySet::empty(),
+                principal,
+                tags: Vec::new(),
+            }));
         }
+        Identity::User { id, .. } => (PrincipalRef::UserId(id.clone()), PrincipalKind::User),
+        Identity::AssumedRole { role_id, .. } => (
+            PrincipalRef::RoleId(role_id.clone()),
+            PrincipalKind::RoleSession,
+        ),
+        Identity::FederatedUser { parent_user_id, .. } => (
+            PrincipalRef::UserId(parent_user_id.clone()),
+            PrincipalKind::FederatedUser,
+        ),
     };
     let id = match &principal_ref {
-        PrincipalRef::UserId(id) | PrincipalRef::RoleId(id) | PrincipalRef::UserName(id) | PrincipalRef::RoleName(id) => id,
+        PrincipalRef::UserId(id)
+        | PrincipalRef::RoleId(id)
+        | PrincipalRef::UserName(id)
+        | PrincipalRef::RoleName(id) => id,
     };
     // Sessions with their own policies or tags get their own entry.
     let per_session = session.is_some_and(|s| s.session_policies.is_some() || !s.tags.is_empty())
@@ -414,7 +475,10 @@ pub async fn principal_policies(state: &AppState, caller: &Caller) -> Result<Arc
         _ => None,
     };
     let mut compiled = build_set(state, &set, kind, grant, session_policies)?;
-    if matches!(kind, PrincipalKind::RoleSession | PrincipalKind::FederatedUser) {
+    if matches!(
+        kind,
+        PrincipalKind::RoleSession | PrincipalKind::FederatedUser
+    ) {
         let mut principal = Principal::new(kind, caller.arn.clone());
         principal.account = caller.account_id.clone();
         principal.unique_id = Some(caller.user_id.clone());
@@ -443,25 +507,45 @@ pub async fn compile_session_policies(
 ) -> Result<Vec<Arc<Policy>>, ApiError> {
     let mut out = Vec::new();
     if let Some(text) = &policies.inline {
-        out.push(state.compiled.get_or_compile("session-policy", text, PolicyKind::Session)?);
+        out.push(
+            state
+                .compiled
+                .get_or_compile("session-policy", text, PolicyKind::Session)?,
+        );
     }
     for arn in &policies.arns {
         let document = managed_document(state, account, arn).await?;
-        out.push(state.compiled.get_or_compile(arn, &document, PolicyKind::Session)?);
+        out.push(
+            state
+                .compiled
+                .get_or_compile(arn, &document, PolicyKind::Session)?,
+        );
     }
     Ok(out)
 }
 
 /// The default version's document of a managed policy (AWS or customer).
-pub async fn managed_document(state: &AppState, account: &str, arn: &str) -> Result<String, ApiError> {
+pub async fn managed_document(
+    state: &AppState,
+    account: &str,
+    arn: &str,
+) -> Result<String, ApiError> {
     if arns::is_aws_managed_policy(arn) {
         return state
             .managed
             .get(arn)
             .map(|p| p.document.clone())
-            .ok_or_else(|| ApiError::no_such_entity(format!("Policy {arn} does not exist or is not attachable.")));
+            .ok_or_else(|| {
+                ApiError::no_such_entity(format!(
+                    "Policy {arn} does not exist or is not attachable."
+                ))
+            });
     }
-    let policy = state.store.get_policy(account, arn).await.map_err(store_error)?;
+    let policy = state
+        .store
+        .get_policy(account, arn)
+        .await
+        .map_err(store_error)?;
     let version = state
         .store
         .get_policy_version(account, arn, &policy.default_version_id)
@@ -498,8 +582,7 @@ pub async fn compile_user_set(
     state: &AppState,
     set: &AuthorizationSet,
 ) -> Result<PrincipalPolicies, ApiError> {
-    let grant =
-        crate::password::account_grant(state, &set.account_id, &set.principal.arn).await?;
+    let grant = crate::password::account_grant(state, &set.account_id, &set.principal.arn).await?;
     compile_set_with(state, set, PrincipalKind::User, grant)
 }
 
@@ -519,13 +602,23 @@ fn build_set(
             PolicyOrigin::Principal => set.principal.name.as_str(),
             PolicyOrigin::Group { name, .. } => name.as_str(),
         };
-        builder = builder.identity(compile_stored(state, &source.policy, owner, PolicyKind::Identity)?);
+        builder = builder.identity(compile_stored(
+            state,
+            &source.policy,
+            owner,
+            PolicyKind::Identity,
+        )?);
     }
     if let Some(extra) = extra {
         builder = builder.identity(extra);
     }
     if let Some(boundary) = &set.boundary {
-        builder = builder.boundary(compile_stored(state, boundary, &set.principal.name, PolicyKind::Boundary)?);
+        builder = builder.boundary(compile_stored(
+            state,
+            boundary,
+            &set.principal.name,
+            PolicyKind::Boundary,
+        )?);
     }
     if let Some(session) = session_policies {
         builder = builder.session_policies(session);
