@@ -103,11 +103,6 @@ def test_a_permissions_boundary_limits_an_identity_policy(iam, make_user):
     user.iam.list_groups()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="authz.rs names the boundary only when one of its statements matched the action, "
-    "so this denial says 'no session policy' instead of AWS's 'no permissions boundary'",
-)
 def test_a_boundary_denial_names_the_boundary(iam, make_user):
     boundary = iam.create_policy(PolicyName=unique("boundary"), PolicyDocument=doc(allow("iam:ListUsers")))["Policy"]["Arn"]
     user = make_user(json.loads(doc(allow("iam:*"))), PermissionsBoundary=boundary)
