@@ -176,6 +176,15 @@ pub async fn authorize(
         }
         None => false,
     };
+    if !target.needs_permission {
+        return Ok(Authorized {
+            auth,
+            verdict: Verdict::NotRequired,
+            resource: "*".to_owned(),
+            principal_tags: Vec::new(),
+            mfa_verified,
+        });
+    }
     // Root is bound by no identity policy; a resource policy that must
     // allow (a trust policy) still has to.
     if caller.is_root() && target.resource_policy.is_none() {

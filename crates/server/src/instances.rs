@@ -440,6 +440,7 @@ async fn run_associate(
         ],
         resource_policy: None,
         mfa: None,
+        needs_permission: true,
     };
     let authorized = match authz::authorize(state, auth, Some(&target), transport).await {
         Ok(a) => a,

@@ -102,6 +102,10 @@ pub struct Target<'a> {
     /// `TokenCode`): verified before the decision, which then sees
     /// `aws:MultiFactorAuthPresent`.
     pub mfa: Option<(&'a str, &'a str)>,
+    /// False for the few calls AWS lets anyone make about their own
+    /// credentials (`sts:GetSessionToken`): no policy is asked, but an MFA
+    /// code given with them is still verified.
+    pub needs_permission: bool,
 }
 
 impl<'a> Target<'a> {
@@ -112,6 +116,7 @@ impl<'a> Target<'a> {
             keys: Vec::new(),
             resource_policy: None,
             mfa: None,
+            needs_permission: true,
         }
     }
 
@@ -128,12 +133,32 @@ impl<'a> Target<'a> {
     }
 }
 
+/// Targets outside the table: Portcullis's own endpoints that authorise an
+/// IAM action (`iam:PassRole` when an instance profile is associated with a
+/// machine) get the same decision as any API call.
+impl<'a> Target<'a> {
+    pub fn custom(
+        action: &'static str,
+        resource: ResourceRef<'a>,
+        keys: Vec<RequestKey<'a>>,
+    ) -> Self {
+        Target {
+            keys,
+            ..Target::new(action, resource)
+        }
+    }
+}
+
 fn tags(t: &Option<Vec<iam::Tag>>) -> Option<RequestKey<'_>> {
     t.as_deref().filter(|t| !t.is_empty()).map(tag_pairs)
 }
 
 fn tag_pairs(t: &[iam::Tag]) -> RequestKey<'_> {
-    RequestKey::Tags(t.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())
+    RequestKey::Tags(
+        t.iter()
+            .map(|t| (t.key.as_str(), t.value.as_str()))
+            .collect(),
+    )
 }
 
 /// The IAM table.
@@ -347,7 +372,10 @@ pub fn sts_target<'a>(op: &'a Sts) -> StsAccess<'a> {
             let mut t = Target::new(action, R::Arn(&i.role_arn));
             t.resource_policy = Some(ResourcePolicyRef::RoleTrust(&i.role_arn));
             t.mfa = i.serial_number.as_deref().zip(i.token_code.as_deref());
-            t.keys.push(RequestKey::String("sts:RoleSessionName", &i.role_session_name));
+            t.keys.push(RequestKey::String(
+                "sts:RoleSessionName",
+                &i.role_session_name,
+            ));
             if let Some(id) = &i.external_id {
                 t.keys.push(RequestKey::String("sts:ExternalId", id));
             }
@@ -356,16 +384,37 @@ pub fn sts_target<'a>(op: &'a Sts) -> StsAccess<'a> {
             }
             if let Some(tags) = i.tags.as_deref().filter(|t| !t.is_empty()) {
                 t.keys.push(RequestKey::Tags(
-                    tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                    tags.iter()
+                        .map(|t| (t.key.as_str(), t.value.as_str()))
+                        .collect(),
                 ));
             }
             if let Some(keys) = &i.transitive_tag_keys {
-                t.keys.push(RequestKey::StringList("sts:TransitiveTagKeys", keys));
+                t.keys
+                    .push(RequestKey::StringList("sts:TransitiveTagKeys", keys));
             }
             StsAccess::Policy(t)
         }
+        // The federation calls: the caller is the token's (see `federation`),
+        // the trust policy alone decides.
+        Sts::AssumeRoleWithWebIdentity(i) => {
+            let mut t = Target::new(action, R::Arn(&i.role_arn));
+            t.resource_policy = Some(ResourcePolicyRef::RoleTrust(&i.role_arn));
+            t.keys.push(RequestKey::String(
+                "sts:RoleSessionName",
+                &i.role_session_name,
+            ));
+            StsAccess::Policy(t)
+        }
+        Sts::AssumeRoleWithSAML(i) => {
+            let mut t = Target::new(action, R::Arn(&i.role_arn));
+            t.resource_policy = Some(ResourcePolicyRef::RoleTrust(&i.role_arn));
+            StsAccess::Policy(t)
+        }
         Sts::GetSessionToken(i) => {
+            // "No permissions are required for users to perform this operation."
             let mut t = Target::new(action, R::Any);
+            t.needs_permission = false;
             t.mfa = i.serial_number.as_deref().zip(i.token_code.as_deref());
             StsAccess::Policy(t)
         }
