@@ -292,6 +292,7 @@ def test_inline_policies_and_their_shared_quota(iam, role):
     with pytest.raises(ClientError) as e:
         iam.put_role_policy(RoleName=role, PolicyName="huge", PolicyDocument=padded_policy(11000))
     assert error_code(e) == "LimitExceeded"
+    assert message(e) == f"Maximum policy size of 10240 bytes exceeded for role {role}"
 
     with pytest.raises(ClientError) as e:
         iam.put_role_policy(RoleName=role, PolicyName="bad", PolicyDocument='{"Version": "2012-10-17"}')
