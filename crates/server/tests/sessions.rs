@@ -2,6 +2,11 @@
 //! service's clock moved instead of sleeping): expiry, and token-key
 //! rotation that leaves live sessions valid.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers of tests: a failed step must fail the test loudly"
+)]
+
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -52,7 +57,10 @@ async fn call(state: &Arc<AppState>, service: &str, creds: &Creds, body: &str) -
         .into();
     let headers = [
         ("host", "localhost"),
-        ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
     ];
     let signable = SignableRequest::new(
         "POST",
@@ -62,7 +70,9 @@ async fn call(state: &Arc<AppState>, service: &str, creds: &Creds, body: &str) -
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut request = http::Request::builder().method("POST").uri("http://localhost/");
+    let mut request = http::Request::builder()
+        .method("POST")
+        .uri("http://localhost/");
     for (k, v) in headers {
         request = request.header(k, v);
     }
@@ -73,7 +83,9 @@ async fn call(state: &Arc<AppState>, service: &str, creds: &Creds, body: &str) -
         .await
         .unwrap();
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
@@ -117,7 +129,10 @@ async fn a_session_works_until_its_expiry_and_then_says_expired_token() {
 
     state.clock.advance(899);
     let (status, _) = call(&state, "sts", &session, WHO).await;
-    assert_eq!(status, 200, "one second before expiry the session still works");
+    assert_eq!(
+        status, 200,
+        "one second before expiry the session still works"
+    );
 
     state.clock.advance(2);
     let (status, body) = call(&state, "sts", &session, WHO).await;

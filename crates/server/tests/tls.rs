@@ -1,6 +1,11 @@
 //! HTTPS: with --tls-cert/--tls-key the service speaks TLS (rustls) and
 //! still answers in AWS's XML.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers of tests: a failed step must fail the test loudly"
+)]
+
 use std::sync::Arc;
 
 use portcullis_server::bootstrap;
