@@ -2,7 +2,12 @@
 //!
 //! - `portcullis serve`: the IAM and STS service (see `serve.rs`).
 //! - `portcullis policy …`: offline policy tools (see `policy.rs`).
+//! - `portcullis metadata`: the instance metadata service of one machine
+//!   (see `metadata.rs`); `portcullis credential-process` prints its
+//!   credentials for the SDKs' `credential_process` setting.
 
+mod credential_process;
+mod metadata;
 mod policy;
 mod serve;
 
@@ -22,6 +27,10 @@ enum Command {
     /// Validate, simulate and explain policies offline.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Serve instance metadata and container credentials for one machine.
+    Metadata(metadata::MetadataArgs),
+    /// Print a metadata service's role credentials for `credential_process`.
+    CredentialProcess(credential_process::CredentialProcessArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -29,6 +38,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Policy(cmd) => policy::run(cmd),
+        Command::Metadata(args) => metadata::run(args),
+        Command::CredentialProcess(args) => credential_process::run(args),
     };
     match result {
         Ok(code) => code,

@@ -431,17 +431,14 @@ async fn run_associate(
     record.resource = role.arn.clone();
 
     // iam:PassRole on the role, through the one engine.
-    let target = Target {
-        action: "iam:PassRole",
-        resource: ResourceRef::Role(&role.name),
-        keys: vec![
+    let target = Target::custom(
+        "iam:PassRole",
+        ResourceRef::Role(&role.name),
+        vec![
             RequestKey::String("iam:PassedToService", workload.principal()),
             RequestKey::String("iam:AssociatedResourceARN", &workload_arn),
         ],
-        resource_policy: None,
-        mfa: None,
-        needs_permission: true,
-    };
+    );
     let authorized = match authz::authorize(state, auth, Some(&target), transport).await {
         Ok(a) => a,
         Err(denied) => {
