@@ -80,6 +80,11 @@ pub enum Identity {
         parent_user_id: String,
         parent_user_name: String,
     },
+    /// The unsigned caller of AssumeRoleWithWebIdentity or
+    /// AssumeRoleWithSAML, vouched for by its verified token or assertion
+    /// (see `federation`): anonymous to IAM, known to the role's trust
+    /// policy by its provider.
+    Federated(Arc<crate::federation::FederatedIdentity>),
 }
 
 /// Who made a request.
@@ -191,6 +196,16 @@ impl Authenticated {
     /// The region of the credential scope (`aws:RequestedRegion`).
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// The proof for a federation call: made only by `federation`, once the
+    /// token or assertion verified.
+    pub(crate) fn federated(caller: Caller, region: &str) -> Self {
+        Authenticated {
+            caller: Arc::new(caller),
+            service: Service::Sts,
+            region: region.to_owned(),
+        }
     }
 }
 

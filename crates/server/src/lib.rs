@@ -14,6 +14,7 @@ pub mod authz;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod federation;
 pub mod http;
 pub mod instances;
 pub mod managed;

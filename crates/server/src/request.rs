@@ -74,15 +74,22 @@ async fn run(
     let action = params.get("Action").map(str::to_owned);
     record.action = action.clone().unwrap_or_default();
 
-    // Authenticate: every call is signed.
-    let auth = match authn::authenticate(state, parts, body).await {
-        Ok(auth) => auth,
-        Err(e) => return Err((authn::service_of(parts), e)),
+    // Authenticate: every call is signed, but the two federation calls,
+    // whose web identity token or SAML assertion is the proof.
+    let federation = crate::federation::call_of(action.as_deref());
+    let auth = match federation {
+        Some(call) => crate::federation::authenticate(state, call, parts, body, &params)
+            .await
+            .map_err(|e| (Service::Sts, e))?,
+        None => match authn::authenticate(state, parts, body).await {
+            Ok(auth) => auth,
+            Err(e) => return Err((authn::service_of(parts), e)),
+        },
     };
     let service = auth.service();
     record.service = service.signing_name();
     record.caller = Some(auth.caller().arn.clone());
-    record.access_key_id = Some(auth.caller().access_key_id.clone());
+    record.access_key_id = Some(auth.caller().access_key_id.clone()).filter(|k| !k.is_empty());
     let fail = |e| (service, e);
 
     // Decode the operation from the model.
@@ -131,7 +138,12 @@ async fn run(
             record.decision = "Deny";
             record.resource = denied.resource;
             record.statements = denied.statement.into_iter().collect();
-            return Err(fail(denied.error));
+            return Err(fail(match federation {
+                Some(call) if denied.error.code() == ErrorCode::AccessDenied => {
+                    crate::federation::access_denied(call)
+                }
+                _ => denied.error,
+            }));
         }
     };
     record.resource = authorized.resource().to_owned();

@@ -37,15 +37,17 @@ pub fn build(
         &[&now.unix_timestamp().to_string()],
     );
     // For a role session, aws:PrincipalArn is the role's ARN, not the
-    // session's.
-    let principal_arn = caller.role_arn().unwrap_or_else(|| caller.arn.clone());
-    put("aws:PrincipalArn", ContextType::String, &[&principal_arn]);
-    put(
-        "aws:PrincipalAccount",
-        ContextType::String,
-        &[&caller.account_id],
-    );
-    put("aws:userid", ContextType::String, &[&caller.user_id]);
+    // session's. An anonymous federation caller has none of these keys.
+    if !matches!(caller.identity, Identity::Federated(_)) {
+        let principal_arn = caller.role_arn().unwrap_or_else(|| caller.arn.clone());
+        put("aws:PrincipalArn", ContextType::String, &[&principal_arn]);
+        put(
+            "aws:PrincipalAccount",
+            ContextType::String,
+            &[&caller.account_id],
+        );
+        put("aws:userid", ContextType::String, &[&caller.user_id]);
+    }
     let principal_type = match &caller.identity {
         Identity::User { name, .. } => {
             put("aws:username", ContextType::String, &[name]);
@@ -54,6 +56,7 @@ pub fn build(
         Identity::Root => "Account",
         Identity::AssumedRole { .. } => "AssumedRole",
         Identity::FederatedUser { .. } => "FederatedUser",
+        Identity::Federated(_) => "Anonymous",
     };
     put("aws:PrincipalType", ContextType::String, &[principal_type]);
     put(
@@ -104,6 +107,18 @@ pub fn build(
         }
         for (key, value) in &session.context {
             put(key, ContextType::String, &[value]);
+        }
+    }
+    // What the provider's token or assertion says (`PROVIDER:sub`, `saml:aud`…).
+    if let Identity::Federated(federated) = &caller.identity {
+        for k in &federated.keys {
+            let values: Vec<&str> = k.values.iter().map(String::as_str).collect();
+            let ty = if k.multivalued {
+                ContextType::StringList
+            } else {
+                ContextType::String
+            };
+            put(&k.key, ty, &values);
         }
     }
 

@@ -8,8 +8,10 @@ pub mod groups;
 pub mod instance_profiles;
 pub mod login_profiles;
 pub mod mfa;
+pub mod oidc_providers;
 pub mod policies;
 pub mod roles;
+pub mod saml_providers;
 pub mod simulator;
 pub mod users;
 
@@ -765,5 +767,134 @@ impl Handler for IamService {
         input: GetAccessKeyLastUsedRequest,
     ) -> Result<GetAccessKeyLastUsedResponse, ApiError> {
         access_keys::get_access_key_last_used(ctx, input).await
+    }
+
+    // == Identity providers: OIDC and SAML (ops/iam/{oidc_providers,saml_providers}.rs).
+    // == Add methods here.
+    async fn create_open_id_connect_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateOpenIDConnectProviderRequest,
+    ) -> Result<CreateOpenIDConnectProviderResponse, ApiError> {
+        oidc_providers::create_open_id_connect_provider(ctx, input).await
+    }
+    async fn get_open_id_connect_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: GetOpenIDConnectProviderRequest,
+    ) -> Result<GetOpenIDConnectProviderResponse, ApiError> {
+        oidc_providers::get_open_id_connect_provider(ctx, input).await
+    }
+    async fn delete_open_id_connect_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteOpenIDConnectProviderRequest,
+    ) -> Result<(), ApiError> {
+        oidc_providers::delete_open_id_connect_provider(ctx, input).await
+    }
+    async fn list_open_id_connect_providers(
+        &self,
+        ctx: &RequestCtx,
+        input: ListOpenIDConnectProvidersRequest,
+    ) -> Result<ListOpenIDConnectProvidersResponse, ApiError> {
+        oidc_providers::list_open_id_connect_providers(ctx, input).await
+    }
+    async fn add_client_id_to_open_id_connect_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: AddClientIDToOpenIDConnectProviderRequest,
+    ) -> Result<(), ApiError> {
+        oidc_providers::add_client_id_to_open_id_connect_provider(ctx, input).await
+    }
+    async fn remove_client_id_from_open_id_connect_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: RemoveClientIDFromOpenIDConnectProviderRequest,
+    ) -> Result<(), ApiError> {
+        oidc_providers::remove_client_id_from_open_id_connect_provider(ctx, input).await
+    }
+    async fn update_open_id_connect_provider_thumbprint(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateOpenIDConnectProviderThumbprintRequest,
+    ) -> Result<(), ApiError> {
+        oidc_providers::update_open_id_connect_provider_thumbprint(ctx, input).await
+    }
+    async fn tag_open_id_connect_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: TagOpenIDConnectProviderRequest,
+    ) -> Result<(), ApiError> {
+        oidc_providers::tag_open_id_connect_provider(ctx, input).await
+    }
+    async fn untag_open_id_connect_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: UntagOpenIDConnectProviderRequest,
+    ) -> Result<(), ApiError> {
+        oidc_providers::untag_open_id_connect_provider(ctx, input).await
+    }
+    async fn list_open_id_connect_provider_tags(
+        &self,
+        ctx: &RequestCtx,
+        input: ListOpenIDConnectProviderTagsRequest,
+    ) -> Result<ListOpenIDConnectProviderTagsResponse, ApiError> {
+        oidc_providers::list_open_id_connect_provider_tags(ctx, input).await
+    }
+    async fn create_saml_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: CreateSAMLProviderRequest,
+    ) -> Result<CreateSAMLProviderResponse, ApiError> {
+        saml_providers::create_saml_provider(ctx, input).await
+    }
+    async fn get_saml_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: GetSAMLProviderRequest,
+    ) -> Result<GetSAMLProviderResponse, ApiError> {
+        saml_providers::get_saml_provider(ctx, input).await
+    }
+    async fn update_saml_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: UpdateSAMLProviderRequest,
+    ) -> Result<UpdateSAMLProviderResponse, ApiError> {
+        saml_providers::update_saml_provider(ctx, input).await
+    }
+    async fn delete_saml_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: DeleteSAMLProviderRequest,
+    ) -> Result<(), ApiError> {
+        saml_providers::delete_saml_provider(ctx, input).await
+    }
+    async fn list_saml_providers(
+        &self,
+        ctx: &RequestCtx,
+        input: ListSAMLProvidersRequest,
+    ) -> Result<ListSAMLProvidersResponse, ApiError> {
+        saml_providers::list_saml_providers(ctx, input).await
+    }
+    async fn tag_saml_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: TagSAMLProviderRequest,
+    ) -> Result<(), ApiError> {
+        saml_providers::tag_saml_provider(ctx, input).await
+    }
+    async fn untag_saml_provider(
+        &self,
+        ctx: &RequestCtx,
+        input: UntagSAMLProviderRequest,
+    ) -> Result<(), ApiError> {
+        saml_providers::untag_saml_provider(ctx, input).await
+    }
+    async fn list_saml_provider_tags(
+        &self,
+        ctx: &RequestCtx,
+        input: ListSAMLProviderTagsRequest,
+    ) -> Result<ListSAMLProviderTagsResponse, ApiError> {
+        saml_providers::list_saml_provider_tags(ctx, input).await
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod assume_role;
 pub mod credentials;
+pub mod saml;
 pub mod session_token;
+pub mod web_identity;
 
 use crate::error::ApiError;
 use crate::ops::RequestCtx;
@@ -52,6 +54,22 @@ impl Handler for StsService {
         input: AssumeRoleRequest,
     ) -> Result<AssumeRoleResponse, ApiError> {
         assume_role::assume_role(ctx, input).await
+    }
+
+    async fn assume_role_with_web_identity(
+        &self,
+        ctx: &RequestCtx,
+        input: AssumeRoleWithWebIdentityRequest,
+    ) -> Result<AssumeRoleWithWebIdentityResponse, ApiError> {
+        web_identity::assume_role_with_web_identity(ctx, input).await
+    }
+
+    async fn assume_role_with_saml(
+        &self,
+        ctx: &RequestCtx,
+        input: AssumeRoleWithSAMLRequest,
+    ) -> Result<AssumeRoleWithSAMLResponse, ApiError> {
+        saml::assume_role_with_saml(ctx, input).await
     }
 
     async fn get_session_token(
