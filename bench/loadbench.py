@@ -65,10 +65,10 @@ def wait_listening(port, proc, what, timeout=60):
 
 
 def cpu_ticks(pid):
-    """utime + stime of a process (all its threads), in clock ticks."""
+    """(utime, stime) of a process (all its threads), in clock ticks."""
     with open(f"/proc/{pid}/stat") as f:
         rest = f.read().rsplit(")", 1)[1].split()
-    return int(rest[11]) + int(rest[12])
+    return int(rest[11]), int(rest[12])
 
 
 def pinned(cpu, argv):
@@ -95,10 +95,13 @@ def run_wrk(args, url, script, duration):
 
 
 def measured_round(args, target, duration):
-    before = cpu_ticks(target["pid"])
+    user0, sys0 = cpu_ticks(target["pid"])
     result = run_wrk(args, target["url"], target["script"], duration)
-    ticks = cpu_ticks(target["pid"]) - before
-    result["cpu_us_per_request"] = ticks / CLK_TCK * 1e6 / max(result["requests"], 1)
+    user1, sys1 = cpu_ticks(target["pid"])
+    per_request = 1e6 / CLK_TCK / max(result["requests"], 1)
+    result["user_us_per_request"] = (user1 - user0) * per_request
+    result["sys_us_per_request"] = (sys1 - sys0) * per_request
+    result["cpu_us_per_request"] = result["user_us_per_request"] + result["sys_us_per_request"]
     if result["non2xx"] or result["socket_errors"]:
         raise SystemExit(f"{target['name']}: {result['non2xx']} non-2xx answers, {result['socket_errors']} "
                          f"socket errors: the measurement is void\n{result['raw']}")
@@ -199,8 +202,8 @@ def main():
                 res = measured_round(args, targets[tname], args.duration)
                 results[tname].append(res)
                 print(f"round {r + 1}/{args.rounds} {tname:8} {res['rps']:>10.0f} req/s "
-                      f"{res['cpu_us_per_request']:>7.2f} µs CPU/req  p50 {res['p50']}  p99 {res['p99']}",
-                      flush=True)
+                      f"{res['cpu_us_per_request']:>7.2f} µs CPU/req (user {res['user_us_per_request']:.2f}, "
+                      f"sys {res['sys_us_per_request']:.2f})  p50 {res['p50']}  p99 {res['p99']}", flush=True)
 
         if args.moto_server:
             moto_port = free_port()
@@ -233,6 +236,8 @@ def main():
 def report(args, results):
     med = {t: statistics.median(r["rps"] for r in rs) for t, rs in results.items()}
     cpu = {t: statistics.median(r["cpu_us_per_request"] for r in rs) for t, rs in results.items()}
+    user = {t: statistics.median(r["user_us_per_request"] for r in rs) for t, rs in results.items()}
+    system = {t: statistics.median(r["sys_us_per_request"] for r in rs) for t, rs in results.items()}
     rows = [
         ("floor (same HTTP stack, empty handler)", "floor"),
         ("sts:GetCallerIdentity (full path)", "gci"),
@@ -240,14 +245,15 @@ def report(args, results):
         ("moto_server sts:GetCallerIdentity", "moto"),
     ]
     lines = [
-        "| target | median req/s | × floor | server CPU µs/req (median) | rounds (req/s) |",
-        "|---|---:|---:|---:|---|",
+        "| target | median req/s | × floor | server CPU µs/req (median) | user / sys µs | rounds (req/s) |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for label, t in rows:
         if t not in med:
             continue
         rounds = ", ".join(f"{r['rps']:.0f}" for r in results[t])
-        lines.append(f"| {label} | {med[t]:.0f} | {med[t] / med['floor']:.2f} | {cpu[t]:.2f} | {rounds} |")
+        lines.append(f"| {label} | {med[t]:.0f} | {med[t] / med['floor']:.2f} | {cpu[t]:.2f} | "
+                     f"{user[t]:.2f} / {system[t]:.2f} | {rounds} |")
     goals = [
         f"- GetCallerIdentity ≥ 0.6× floor: {med['gci'] / med['floor']:.2f}× "
         f"({'met' if med['gci'] >= 0.6 * med['floor'] else 'MISSED'})",
