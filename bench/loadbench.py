@@ -266,7 +266,7 @@ def report(args, results):
         goals.append(f"- ≥ 100× moto_server: {med['gci'] / med['moto']:.0f}× "
                      f"({'met' if med['gci'] >= 100 * med['moto'] else 'MISSED'})")
     setup = (f"wrk -t{args.threads} -c{args.connections}, {args.duration} s rounds, {args.rounds} alternating rounds "
-             f"per target ({args.moto_rounds} for moto); server pinned to CPU {args.server_cpu}, wrk to CPU "
+             f"per target{f' ({args.moto_rounds} for moto)' if 'moto' in results else ''}; server pinned to CPU {args.server_cpu}, wrk to CPU "
              f"{args.client_cpu} (taskset); {machine(args.load_before)}; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
     text = "\n".join(lines) + "\n\n" + "\n".join(goals) + "\n\n" + setup + "\n"
     print()
