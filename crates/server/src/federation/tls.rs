@@ -29,8 +29,14 @@ pub fn parse_thumbprints(list: &[String]) -> Vec<Thumbprint> {
 /// The TLS client configuration for one provider's thumbprints.
 pub fn client_config(thumbprints: Vec<Thumbprint>) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let trusted: Arc<dyn ServerCertVerifier> =
-        Arc::new(rustls_platform_verifier::Verifier::new(provider.clone())?);
+    // A machine without system roots can still trust thumbprinted providers.
+    let trusted = match rustls_platform_verifier::Verifier::new(provider.clone()) {
+        Ok(v) => Some(Arc::new(v) as Arc<dyn ServerCertVerifier>),
+        Err(e) => {
+            tracing::warn!(error = %e, "no system trust roots: OIDC providers are trusted by thumbprint only");
+            None
+        }
+    };
     let verifier = ProviderVerifier {
         trusted,
         thumbprints,
@@ -45,7 +51,7 @@ pub fn client_config(thumbprints: Vec<Thumbprint>) -> Result<rustls::ClientConfi
 
 #[derive(Debug)]
 struct ProviderVerifier {
-    trusted: Arc<dyn ServerCertVerifier>,
+    trusted: Option<Arc<dyn ServerCertVerifier>>,
     thumbprints: Vec<Thumbprint>,
     provider: Arc<CryptoProvider>,
 }
@@ -66,15 +72,18 @@ impl ServerCertVerifier for ProviderVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let refused = match self.trusted.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
-            Ok(verified) => return Ok(verified),
-            Err(e) => e,
+        let refused = match &self.trusted {
+            Some(trusted) => match trusted.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                Ok(verified) => return Ok(verified),
+                Err(e) => e,
+            },
+            None => Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         };
         for cert in std::iter::once(end_entity).chain(intermediates) {
             let Some(print) = thumbprint(cert) else {
