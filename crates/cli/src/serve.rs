@@ -34,6 +34,27 @@ pub struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The URL clients reach this service at (scheme, host, port, optional
+    /// path): the OIDC issuer is PUBLIC_URL/oidc and the sign-in portal
+    /// PUBLIC_URL/portal/. Default: http://LISTEN (https:// with TLS).
+    #[arg(long, env = "PORTCULLIS_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
+}
+
+/// An absolute http(s) URL without query or fragment; a trailing `/` is
+/// dropped so that `PUBLIC_URL/oidc` is the one spelling of the issuer.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or("the public URL must start with https:// or http://")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("the public URL has no host".to_owned());
+    }
+    if text.contains(['?', '#']) || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the public URL must not have a query, a fragment or spaces".to_owned());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
@@ -48,6 +69,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     config.account_id = args.account_id;
     config.additional_accounts = args.additional_accounts;
     config.database_url = args.database_url;
+    config.public_url = args.public_url;
     config.tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
         _ => None,
@@ -85,6 +107,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         println!("Portcullis is serving IAM and STS at {endpoint}");
         println!("  account: {}", state.config.account_id);
         println!("  data:    {}", data_dir.display());
+        let public = portcullis_server::idp::public_url(&state.config);
+        println!("  portal:  {public}/portal/ (OIDC issuer {public}/oidc)");
         match notice {
             RootKeyNotice::Generated(creds) => {
                 println!(

@@ -33,6 +33,10 @@ pub struct Config {
     /// HTTPS: a PEM certificate chain and private key.
     pub tls: Option<TlsConfig>,
     pub max_body_bytes: usize,
+    /// The service's external URL (`https://iam.example.com`), the base of
+    /// the OIDC issuer (`PUBLIC_URL/oidc`) and the sign-in portal; `None`
+    /// means `http://LISTEN` (`https://LISTEN` with TLS).
+    pub public_url: Option<String>,
 }
 
 #[derive(Clone)]
@@ -68,6 +72,7 @@ impl Config {
             master_key: None,
             tls: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            public_url: None,
         }
     }
 }

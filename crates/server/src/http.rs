@@ -16,10 +16,11 @@ use crate::state::AppState;
 
 /// The service as a router, testable without a socket (`oneshot`).
 pub fn app(state: Arc<AppState>) -> Router {
-    // Portcullis's own instance-credentials endpoints; every other request
-    // is the AWS Query protocol.
+    // Portcullis's own instance-credentials endpoints, the OIDC issuer and
+    // the sign-in portal; every other request is the AWS Query protocol.
     Router::new()
         .merge(crate::instances::routes())
+        .merge(crate::idp::routes(&state))
         .fallback(query)
         .with_state(state)
 }

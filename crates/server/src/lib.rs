@@ -16,6 +16,7 @@ pub mod config;
 pub mod error;
 pub mod federation;
 pub mod http;
+pub mod idp;
 pub mod instances;
 pub mod managed;
 pub mod mfa;
