@@ -172,3 +172,9 @@ def aws_cli(server, *args, key_id=ROOT_KEY_ID, secret=ROOT_SECRET, check=True):
 
 def error_code(exc_info):
     return exc_info.value.response["Error"]["Code"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: runs for minutes (CI runs it; `-m 'not slow'` leaves it out while iterating)"
+    )

@@ -158,20 +158,7 @@ async fn serve(args: MetadataArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    {
-        let about = agent.about();
-        println!(
-            "Portcullis metadata for {} ({}) at http://{addr}",
-            about.instance_id, about.profile_arn
-        );
-        println!("  role:   {}", about.role_arn);
-        println!("  export AWS_EC2_METADATA_SERVICE_ENDPOINT=http://{addr}");
-        if agent.container_token.is_some() {
-            println!("  export AWS_CONTAINER_CREDENTIALS_FULL_URI=http://{addr}/v2/credentials");
-        }
-        use std::io::Write as _;
-        std::io::stdout().flush()?;
-    }
+    announce(&agent.about(), addr, agent.container_token.is_some());
     tokio::spawn(keep_fresh(
         server,
         Arc::clone(&agent),
@@ -181,6 +168,31 @@ async fn serve(args: MetadataArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// Says where the service is. Whoever started us may have stopped reading
+/// (a test that read the first line): that must not stop the service, so
+/// write errors are ignored.
+fn announce(about: &About, addr: SocketAddr, container: bool) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "Portcullis metadata for {} ({}) at http://{addr}",
+        about.instance_id, about.profile_arn
+    );
+    let _ = writeln!(out, "  role:   {}", about.role_arn);
+    let _ = writeln!(
+        out,
+        "  export AWS_EC2_METADATA_SERVICE_ENDPOINT=http://{addr}"
+    );
+    if container {
+        let _ = writeln!(
+            out,
+            "  export AWS_CONTAINER_CREDENTIALS_FULL_URI=http://{addr}/v2/credentials"
+        );
+    }
+    let _ = out.flush();
 }
 
 /// The AWS credentials of the environment, for signing the association.
