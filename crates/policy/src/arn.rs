@@ -24,16 +24,17 @@ impl<'a> Arn<'a> {
     /// Splits an ARN into its six parts; `None` if it is not one.
     #[must_use]
     pub fn parse(text: &'a str) -> Option<Self> {
-        let mut it = text.splitn(6, ':');
-        if it.next()? != "arn" {
-            return None;
-        }
+        let rest = text.strip_prefix("arn:")?;
+        let (partition, rest) = crate::action::split_colon(rest)?;
+        let (service, rest) = crate::action::split_colon(rest)?;
+        let (region, rest) = crate::action::split_colon(rest)?;
+        let (account, resource) = crate::action::split_colon(rest)?;
         Some(Self {
-            partition: it.next()?,
-            service: it.next()?,
-            region: it.next()?,
-            account: it.next()?,
-            resource: it.next()?,
+            partition,
+            service,
+            region,
+            account,
+            resource,
         })
     }
 }
@@ -203,6 +204,38 @@ impl ArnPattern {
     }
 }
 
+/// Matches a split ARN against the compact form of a pattern ([`ArnPattern::Compact`])
+/// kept as its text and wildcard-part bits only (bit `i` for part `i`, the literal
+/// `arn` being part 0), finding the colons as it goes: the form of a compiled
+/// statement's block, where five offsets would cost more than the scan.
+pub(crate) fn compact_text_matches(p: &[u8], wild: u8, a: &Arn<'_>) -> bool {
+    let Some(mut rest) = p.strip_prefix(b"arn:") else {
+        return false;
+    };
+    for (i, value) in [a.partition, a.service, a.region, a.account]
+        .iter()
+        .enumerate()
+    {
+        let Some(colon) = rest.iter().position(|b| *b == b':') else {
+            return false;
+        };
+        let (seg, after) = rest.split_at(colon);
+        if !part_matches(seg, value, wild & (1 << (i + 1)) != 0) {
+            return false;
+        }
+        rest = after.get(1..).unwrap_or_default();
+    }
+    part_matches(rest, a.resource, wild & (1 << 5) != 0)
+}
+
+fn part_matches(pattern: &[u8], value: &str, wild: bool) -> bool {
+    if wild {
+        crate::pattern::glob_bytes(pattern, value.as_bytes(), false)
+    } else {
+        pattern == value.as_bytes()
+    }
+}
+
 fn push(parts: &mut [Vec<Tok>], t: Tok) {
     if let Some(last) = parts.last_mut() {
         last.push(t);
@@ -224,6 +257,45 @@ mod tests {
         assert_eq!(a.account, "");
         assert!(Arn::parse("arn:aws:s3").is_none());
         assert!(Arn::parse("*").is_none());
+    }
+
+    /// The statement-block form (colons found while matching) agrees with the
+    /// compiled form.
+    #[test]
+    fn compact_text_form_agrees() {
+        let patterns = [
+            "arn:aws:s3:::bucket/*",
+            "arn:aws:ec2:*:*:instance/*",
+            "arn:aws:ec2:*:111122223333:instance/*",
+            "arn:*:iam::*:role/aws-service-role/*",
+            "arn:aws:s3:::b/?",
+            "arn:aws:logs:*:*:log-group:/aws/x/*:log-stream:*",
+            "arn:aws:sqs:us-east-1:111122223333:q",
+        ];
+        let texts = [
+            "arn:aws:s3:::bucket/a/b:c",
+            "arn:aws:s3:::bucket2/a",
+            "arn:aws:ec2:us-east-1:111122223333:instance/i-1",
+            "arn:aws:ec2:us-east-1:999:111122223333:instance/i-1",
+            "arn:aws-cn:iam::1:role/aws-service-role/x",
+            "arn:aws:s3:::b/x",
+            "arn:aws:s3:::b/xy",
+            "arn:aws:logs:eu-west-1:1:log-group:/aws/x/g:log-stream:s",
+            "arn:aws:sqs:us-east-1:111122223333:q",
+            "arn:aws:sqs:us-east-1:111122223333",
+        ];
+        for p in patterns {
+            let ArnPattern::Compact { text, wild, .. } = ArnPattern::compile(p) else {
+                panic!("{p} is not compact");
+            };
+            for t in texts {
+                let expected = m(p, t);
+                let by_scan = Arn::parse(t)
+                    .as_ref()
+                    .is_some_and(|a| compact_text_matches(text.as_bytes(), wild, a));
+                assert_eq!(by_scan, expected, "{p} vs {t}");
+            }
+        }
     }
 
     #[test]

@@ -506,10 +506,10 @@ pub(crate) enum Values {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Condition {
     pub operator: Operator,
-    /// Lowercased, for the allocation-free exact lookup of the hot path.
-    pub key: Box<str>,
-    /// As written, for explanations.
-    pub key_text: Box<str>,
+    /// The key lowercased (for the allocation-free exact lookup of the hot path) then
+    /// as written (for explanations), in one string: ASCII lowercasing keeps the
+    /// length, so each is one half.
+    keys: Box<str>,
     pub values: Values,
 }
 
@@ -599,10 +599,24 @@ impl Condition {
         };
         Some(Self {
             operator: op,
-            key: entry.key.value.to_ascii_lowercase().into(),
-            key_text: entry.key.value.as_str().into(),
+            keys: [
+                entry.key.value.to_ascii_lowercase().as_str(),
+                &entry.key.value,
+            ]
+            .concat()
+            .into(),
             values,
         })
+    }
+
+    /// The key, lowercased.
+    pub(crate) fn key(&self) -> &str {
+        self.keys.get(..self.keys.len() / 2).unwrap_or_default()
+    }
+
+    /// The key as the policy wrote it.
+    pub(crate) fn key_text(&self) -> &str {
+        self.keys.get(self.keys.len() / 2..).unwrap_or_default()
     }
 
     pub(crate) fn uses_variables(&self) -> bool {
@@ -615,7 +629,7 @@ impl Condition {
 
     /// Evaluates the condition against the request context.
     pub(crate) fn eval(&self, ctx: &Context) -> bool {
-        let present = ctx.get_lowercase(&self.key).filter(|v| !v.is_empty());
+        let present = ctx.get_lowercase(self.key()).filter(|v| !v.is_empty());
         if let Values::Null(expect_absent) = &self.values {
             return expect_absent
                 .iter()

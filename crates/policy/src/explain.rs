@@ -86,7 +86,7 @@ fn info(set: &PolicySet, rp: Option<&Policy>, r: &StatementRef) -> Option<Statem
         source: r.source,
         policy_id: p.id().to_owned(),
         index: r.statement as usize,
-        sid: st.sid.as_deref().map(str::to_owned),
+        sid: st.sid().map(str::to_owned),
         effect: st.effect,
         span: st.span,
     })
@@ -210,14 +210,14 @@ fn trace(
     }
     let mut failed = None;
     for c in &*st.conditions {
-        let present = req.context.get(&c.key).is_some_and(|v| !v.is_empty());
-        if !present && !missing.iter().any(|m| m.eq_ignore_ascii_case(&c.key)) {
-            missing.push(c.key_text.to_string());
+        let present = req.context.get(c.key()).is_some_and(|v| !v.is_empty());
+        if !present && !missing.iter().any(|m| m.eq_ignore_ascii_case(c.key())) {
+            missing.push(c.key_text().to_owned());
         }
         if failed.is_none() && !c.eval(req.context) {
             failed = Some(Mismatch::Condition {
                 operator: c.operator.to_string(),
-                key: c.key_text.to_string(),
+                key: c.key_text().to_owned(),
                 key_present: present,
             });
         }

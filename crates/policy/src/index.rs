@@ -67,30 +67,33 @@ pub(crate) struct Candidates<'a, T> {
 
 impl<T: Copy> ActionIndex<T> {
     pub(crate) fn insert(&mut self, s: &CStatement, t: T) {
-        if s.actions_negated
-            || s.actions
+        let actions = s.actions();
+        if s.actions_negated()
+            || actions
                 .iter()
                 .any(|a| matches!(a, ActionPattern::Any | ActionPattern::Whole(_)))
         {
             self.global.push(t);
             return;
         }
-        let services: HashSet<&str> = s
-            .actions
+        // Patterns are stored lowercased, and came from `&str`: valid UTF-8.
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let services: HashSet<String> = actions
             .iter()
             .filter_map(|a| match a {
-                ActionPattern::Service(sn) => Some(&*sn.0),
+                ActionPattern::Service { service, .. }
+                | ActionPattern::ServicePrefix { service, .. } => Some(text(service)),
                 _ => None,
             })
             .collect();
-        let keys: HashSet<&str> = s
-            .actions
+        let keys: HashSet<String> = actions
             .iter()
             .filter_map(|a| match a {
-                ActionPattern::Exact(full) => Some(&**full),
+                ActionPattern::Exact { service, name } if !services.contains(&text(service)) => {
+                    Some(format!("{}:{}", text(service), text(name)))
+                }
                 _ => None,
             })
-            .filter(|full| !services.contains(full.split_once(':').map_or("", |(sv, _)| sv)))
             .collect();
         for k in keys {
             self.exact.entry(k.into()).or_default().push(t);
@@ -130,7 +133,7 @@ impl<T: Copy> ActionIndex<T> {
                 owned.as_str()
             }
         };
-        let service = lower.split_once(':').map_or("", |(s, _)| s);
+        let service = crate::action::split_colon(lower).map_or("", |(s, _)| s);
         Candidates {
             exact: self.exact.get(lower).map_or(&[], Vec::as_slice),
             others: [

@@ -66,6 +66,7 @@
 mod action;
 pub mod arn;
 mod authorizer;
+mod block;
 pub mod condition;
 mod context;
 pub mod document;

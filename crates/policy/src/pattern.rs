@@ -28,6 +28,7 @@ pub(crate) enum Glob {
 
 impl Glob {
     /// Compiles `pattern`, where `*` and `?` are wildcards.
+    #[cfg(test)]
     pub(crate) fn compile(pattern: &str, ci: bool) -> Self {
         Self::from_tokens(tokenize(pattern), ci)
     }
@@ -192,11 +193,19 @@ pub(crate) fn match_tokens(toks: &[Tok], text: &str, ci: bool) -> bool {
 /// Matches `text` against a pattern written as text, where every `*` and `?` is a
 /// wildcard (the compact ARN form). Same algorithm as [`match_tokens`].
 pub(crate) fn glob_str(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    glob_bytes(pattern.as_bytes(), text.as_bytes(), false)
+}
+
+/// [`glob_str`] on bytes; with `ci`, `pattern` is ASCII-lowercase and `text` is
+/// compared ignoring ASCII case (action patterns).
+pub(crate) fn glob_bytes(p: &[u8], t: &[u8], ci: bool) -> bool {
+    let same = |c: u8, x: u8| c == x || (ci && c == x.to_ascii_lowercase());
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     loop {
         match p.get(pi) {
+            // A final `*` takes whatever is left.
+            Some(b'*') if pi + 1 == p.len() => return true,
             Some(b'*') => {
                 star = Some((pi + 1, ti));
                 pi += 1;
@@ -207,7 +216,7 @@ pub(crate) fn glob_str(pattern: &str, text: &str) -> bool {
                 pi += 1;
                 continue;
             }
-            Some(c) if *c != b'?' && t.get(ti) == Some(c) => {
+            Some(c) if *c != b'?' && t.get(ti).is_some_and(|x| same(*c, *x)) => {
                 pi += 1;
                 ti += 1;
                 continue;

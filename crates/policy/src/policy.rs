@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::action::ActionPattern;
+use crate::action::{self, ActionPattern};
 use crate::arn::{Arn, ArnPattern};
+use crate::block;
 use crate::condition::Condition;
 use crate::context::{Principal, PrincipalKind, Request};
 use crate::document::{
@@ -39,20 +40,56 @@ pub enum Grant {
     Direct,
 }
 
-#[derive(Debug)]
+/// A compiled statement, kept small: a principal's policy set holds many, and the
+/// issue's budget is 2 KB per 1.5 KB of policy text, compiled. The Sid, the action
+/// patterns and the common ARN patterns share one byte block (see [`crate::block`]):
+///
+/// ```text
+/// block: [ Sid bytes ][ action patterns (action.rs) ][ resource patterns ]
+///        0            actions_at                     resources_at        len
+/// ```
+///
+/// A resource pattern in the block is a tag (`*`, or the compact ARN form: the
+/// wildcard-part bits and the text); the
+/// others (policy variables, literal `*` from `${*}`, non-ARN patterns) are rare and
+/// kept compiled in `rare`.
 pub(crate) struct CStatement {
-    pub sid: Option<Box<str>>,
+    block: Box<[u8]>,
+    actions_at: u32,
+    resources_at: u32,
     /// Where the statement was in the text (for MatchedStatements positions).
     pub span: Span,
-    pub effect: Effect,
     /// Boxed: only resource-based and trust policies have one.
     pub principal: Option<Box<PrincipalMatcher>>,
-    pub actions_negated: bool,
-    pub actions: Box<[ActionPattern]>,
-    /// `None`: no resource element (trust policies; SCPs that leave it out).
-    pub resources: Option<Box<[ResourcePattern]>>,
-    pub resources_negated: bool,
     pub conditions: Box<[Condition]>,
+    rare: Option<Box<Box<[ResourcePattern]>>>,
+    pub effect: Effect,
+    flags: u8,
+}
+
+const ACTIONS_NEGATED: u8 = 1;
+const RESOURCES_NEGATED: u8 = 2;
+/// The statement has a `Resource` or `NotResource` element (trust policies and some
+/// SCPs have none).
+const HAS_RESOURCES: u8 = 4;
+const HAS_SID: u8 = 8;
+
+const RESOURCE_ANY: u8 = 0;
+const RESOURCE_COMPACT: u8 = 1;
+
+impl std::fmt::Debug for CStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CStatement")
+            .field("sid", &self.sid())
+            .field("span", &self.span)
+            .field("effect", &self.effect)
+            .field("principal", &self.principal)
+            .field("actions_negated", &self.actions_negated())
+            .field("actions", &self.actions())
+            .field("resources_negated", &self.resources_negated())
+            .field("conditions", &self.conditions)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -123,41 +160,68 @@ impl Policy {
                     conditions.push(c);
                 }
             }
+            let principal = s.principal.as_ref().map(|p| {
+                Box::new(PrincipalMatcher {
+                    negated: p.negated,
+                    entries: match &p.value {
+                        PrincipalValue::Wildcard => Box::new([PEntry::Any]),
+                        PrincipalValue::Map(m) => m
+                            .iter()
+                            .flat_map(|(ty, list)| {
+                                list.items.iter().map(|v| principal_entry(*ty, &v.value))
+                            })
+                            .collect(),
+                    },
+                })
+            });
+            let mut flags = 0;
+            let mut block = Vec::new();
+            if let Some(sid) = &s.sid {
+                flags |= HAS_SID;
+                block.extend_from_slice(sid.value.as_bytes());
+            }
+            let actions_at = block.len();
+            if s.action.negated {
+                flags |= ACTIONS_NEGATED;
+            }
+            action::encode_all(
+                s.action.values.items.iter().map(|a| a.value.as_str()),
+                &mut block,
+            );
+            let resources_at = block.len();
+            let mut rare = Vec::new();
+            if let Some(r) = &s.resource {
+                flags |= HAS_RESOURCES;
+                if r.negated {
+                    flags |= RESOURCES_NEGATED;
+                }
+                for v in &r.values.items {
+                    match resource_pattern(&v.value, variables) {
+                        ResourcePattern::Static(ArnPattern::Any) => block.push(RESOURCE_ANY),
+                        ResourcePattern::Static(ArnPattern::Compact { text, wild, .. }) => {
+                            block.push(RESOURCE_COMPACT);
+                            block.push(wild);
+                            block::put_bytes(&mut block, text.as_bytes());
+                        }
+                        other => rare.push(other),
+                    }
+                }
+            }
+            let offset = |n: usize| {
+                u32::try_from(n).map_err(|_| {
+                    Error::InvalidRequest(format!("statement {si} is too large to compile"))
+                })
+            };
             statements.push(CStatement {
-                sid: s.sid.as_ref().map(|x| x.value.as_str().into()),
+                actions_at: offset(actions_at)?,
+                resources_at: offset(resources_at)?,
+                block: block.into_boxed_slice(),
                 span: s.span,
-                effect: s.effect.value,
-                principal: s.principal.as_ref().map(|p| {
-                    Box::new(PrincipalMatcher {
-                        negated: p.negated,
-                        entries: match &p.value {
-                            PrincipalValue::Wildcard => Box::new([PEntry::Any]),
-                            PrincipalValue::Map(m) => m
-                                .iter()
-                                .flat_map(|(ty, list)| {
-                                    list.items.iter().map(|v| principal_entry(*ty, &v.value))
-                                })
-                                .collect(),
-                        },
-                    })
-                }),
-                actions_negated: s.action.negated,
-                actions: s
-                    .action
-                    .values
-                    .items
-                    .iter()
-                    .map(|a| ActionPattern::compile(&a.value))
-                    .collect(),
-                resources: s.resource.as_ref().map(|r| {
-                    r.values
-                        .items
-                        .iter()
-                        .map(|v| resource_pattern(&v.value, variables))
-                        .collect()
-                }),
-                resources_negated: s.resource.as_ref().is_some_and(|r| r.negated),
+                principal,
                 conditions: conditions.into_boxed_slice(),
+                rare: (!rare.is_empty()).then(|| Box::new(rare.into_boxed_slice())),
+                effect: s.effect.value,
+                flags,
             });
         }
         let uses_variables = statements.iter().any(CStatement::uses_variables);
@@ -203,7 +267,7 @@ impl Policy {
     /// The `Sid` of statement `i`.
     #[must_use]
     pub fn sid(&self, i: usize) -> Option<&str> {
-        self.statements.get(i).and_then(|s| s.sid.as_deref())
+        self.statements.get(i).and_then(CStatement::sid)
     }
 
     /// Whether evaluating this policy may substitute policy variables (and so allocate).
@@ -329,29 +393,88 @@ impl PrincipalMatcher {
 }
 
 impl CStatement {
+    /// The `Sid`, if the statement has one.
+    pub(crate) fn sid(&self) -> Option<&str> {
+        if self.flags & HAS_SID == 0 {
+            return None;
+        }
+        self.block
+            .get(..self.actions_at as usize)
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// Whether the statement says `NotAction`.
+    pub(crate) fn actions_negated(&self) -> bool {
+        self.flags & ACTIONS_NEGATED != 0
+    }
+
+    fn resources_negated(&self) -> bool {
+        self.flags & RESOURCES_NEGATED != 0
+    }
+
+    fn action_block(&self) -> &[u8] {
+        self.block
+            .get(self.actions_at as usize..self.resources_at as usize)
+            .unwrap_or_default()
+    }
+
+    /// The `Action` (or `NotAction`) patterns, grouped by service (allocates: for
+    /// the index and for debugging).
+    pub(crate) fn actions(&self) -> Vec<ActionPattern<'_>> {
+        action::decode(self.action_block())
+    }
+
+    fn rare(&self) -> &[ResourcePattern] {
+        self.rare.as_deref().map_or(&[], |r| &**r)
+    }
+
     fn uses_variables(&self) -> bool {
         self.conditions.iter().any(Condition::uses_variables)
             || self
-                .resources
-                .as_ref()
-                .is_some_and(|r| r.iter().any(|p| matches!(p, ResourcePattern::Dynamic(_))))
+                .rare()
+                .iter()
+                .any(|p| matches!(p, ResourcePattern::Dynamic(_)))
     }
 
     pub(crate) fn action_matches(&self, action: &str, service: &str, name: &str) -> bool {
-        self.actions
-            .iter()
-            .any(|a| a.matches(action, service, name))
-            != self.actions_negated
+        action::matches_any(self.action_block(), action, service, name) != self.actions_negated()
     }
 
     /// `arn` is the request's resource, split once by the caller.
     pub(crate) fn resource_matches(&self, req: &Request<'_>, arn: Option<&Arn<'_>>) -> bool {
-        match &self.resources {
-            None => true,
-            Some(pats) => {
-                pats.iter().any(|p| p.matches(req.resource, arn, req)) != self.resources_negated
-            }
+        if self.flags & HAS_RESOURCES == 0 {
+            return true;
         }
+        let listed = self.block_resources_match(arn)
+            || self
+                .rare()
+                .iter()
+                .any(|p| p.matches(req.resource, arn, req));
+        listed != self.resources_negated()
+    }
+
+    /// Whether one of the resource patterns kept in the block covers the resource.
+    fn block_resources_match(&self, arn: Option<&Arn<'_>>) -> bool {
+        let mut rest = self
+            .block
+            .get(self.resources_at as usize..)
+            .unwrap_or_default();
+        while let Some((&tag, after)) = rest.split_first() {
+            if tag == RESOURCE_ANY {
+                return true;
+            }
+            let Some((&wild, after)) = after.split_first() else {
+                return false;
+            };
+            let Some((text, next)) = block::get_bytes(after) else {
+                return false;
+            };
+            if arn.is_some_and(|a| crate::arn::compact_text_matches(text, wild, a)) {
+                return true;
+            }
+            rest = next;
+        }
+        false
     }
 
     /// The principal check of resource-based policies; identity-side statements have
