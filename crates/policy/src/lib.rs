@@ -67,6 +67,7 @@ mod action;
 pub mod arn;
 mod authorizer;
 mod block;
+pub mod catalog;
 pub mod condition;
 mod context;
 pub mod document;
@@ -78,6 +79,7 @@ mod pattern;
 mod policy;
 #[cfg(feature = "reference")]
 pub mod reference;
+pub mod validate;
 
 pub use authorizer::{
     Deciding, Decision, MAX_SCP_LEVELS, Outcome, PolicySet, PolicySetBuilder, PolicySource,
