@@ -7,15 +7,30 @@
 - the user employee-directory-deployer, who may pass that role to EC2 and
   nothing else: the identity that sets a machine up.
 
-Usage: python setup.py ENDPOINT, with the root credentials in
+With `--webapp URL` (the web app's address), also what the web app's OIDC
+login needs:
+
+- the employees of employees.json as IAM users under the path /employees/,
+  each with a login profile (password EMPLOYEE_DIRECTORY_PASSWORD from the
+  environment) — Portcullis signs them in, the app keeps no passwords;
+- the web app registered as a client of Portcullis's OIDC issuer, with the
+  redirect URI URL/callback (the admin API `POST
+  /_portcullis/v1/oidc/clients`, SigV4-signed as root).
+
+Usage: python setup.py ENDPOINT [--webapp URL], with the root credentials in
 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Prints the deployer's access key
-as JSON on stdout.
+(and, with --webapp, the client id and secret) as JSON on stdout.
 """
 
+import argparse
 import json
-import sys
+import os
+import pathlib
+import urllib.request
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 
 ROLE = "EmployeeWebAppRole"
 PROFILE = "EmployeeWebAppProfile"
@@ -31,7 +46,35 @@ EC2_TRUST = {
 }
 
 
-def main(endpoint):
+EMPLOYEES = pathlib.Path(__file__).resolve().parent / "employees.json"
+
+
+def register_client(endpoint, name, redirect_uris):
+    """Registers an OIDC client with the issuer's admin API; returns (client id, secret)."""
+    url = f"{endpoint.rstrip('/')}/_portcullis/v1/oidc/clients"
+    body = json.dumps({"ClientName": name, "RedirectUris": redirect_uris}).encode()
+    request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+    credentials = boto3.Session().get_credentials().get_frozen_credentials()
+    SigV4Auth(credentials, "iam", "us-east-1").add_auth(request)
+    with urllib.request.urlopen(urllib.request.Request(
+            url, data=body, method="POST", headers=dict(request.headers)), timeout=30) as response:
+        created = json.load(response)
+    return created["Client"]["ClientId"], created["ClientSecret"]
+
+
+def set_up_webapp_login(iam, endpoint, webapp_url):
+    password = os.environ.get("EMPLOYEE_DIRECTORY_PASSWORD")
+    if not password:
+        raise SystemExit("setup.py --webapp: EMPLOYEE_DIRECTORY_PASSWORD is not set")
+    for employee in json.loads(EMPLOYEES.read_text()):
+        iam.create_user(UserName=employee["user"], Path="/employees/",
+                        Tags=[{"Key": "title", "Value": employee["title"]}])
+        iam.create_login_profile(UserName=employee["user"], Password=password, PasswordResetRequired=False)
+    client_id, secret = register_client(endpoint, "Employee Directory", [f"{webapp_url.rstrip('/')}/callback"])
+    return {"ClientId": client_id, "ClientSecret": secret}
+
+
+def main(endpoint, webapp_url=None):
     iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
 
     role = iam.create_role(
@@ -70,13 +113,20 @@ def main(endpoint):
         }),
     )
     key = iam.create_access_key(UserName=DEPLOYER)["AccessKey"]
-    print(json.dumps({
+    out = {
         "RoleArn": role["Arn"],
         "InstanceProfileName": PROFILE,
         "AccessKeyId": key["AccessKeyId"],
         "SecretAccessKey": key["SecretAccessKey"],
-    }))
+    }
+    if webapp_url:
+        out.update(set_up_webapp_login(iam, endpoint, webapp_url))
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    parser = argparse.ArgumentParser(description="Sets up the Employee Directory scenario, as root.")
+    parser.add_argument("endpoint")
+    parser.add_argument("--webapp", metavar="URL", help="also set up the web app's OIDC login for URL")
+    args = parser.parse_args()
+    main(args.endpoint, args.webapp)
