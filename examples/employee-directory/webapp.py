@@ -257,7 +257,8 @@ def make_handler(issuer, store, public_url, directory):
                 self.answer(303, location="/login")
                 return
             rows = "".join(
-                f"<tr class=\"employee{' me' if e['user'] == person['user'] else ''}\" data-user=\"{html.escape(e['user'])}\">"
+                f"<tr class=\"employee{' me' if e['user'] == person['user'] else ''}\" "
+                f"data-user=\"{html.escape(e['user'])}\">"
                 f"<td>{html.escape(e['name'])}</td><td>{html.escape(e['title'])}</td>"
                 f"<td>{html.escape(e['location'])}</td></tr>"
                 for e in directory)

@@ -171,7 +171,8 @@ def test_webapp_signs_people_in_through_portcullis():
 
 def load_webapp():
     import importlib.util
-    spec = importlib.util.spec_from_file_location("employee_webapp", ROOT / "examples" / "employee-directory" / "webapp.py")
+    path = ROOT / "examples" / "employee-directory" / "webapp.py"
+    spec = importlib.util.spec_from_file_location("employee_webapp", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
