@@ -2,6 +2,7 @@
 # The load benchmark (see bench/loadbench.py for what is measured and how).
 #
 #   bench/load.sh [--rounds 5] [--duration 10] [--connections 32] [--no-moto] [--out FILE]
+#   bench/load.sh --postgres [--nodes 2] ...   # on a throwaway PostgreSQL cluster
 #
 # Builds the release `portcullis` and the floor example, installs wrk with
 # apt when it is missing, puts moto[server] in a throwaway virtual
@@ -13,10 +14,12 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 moto=1
+postgres=0
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-moto) moto=0 ;;
+    --postgres) postgres=1; moto=0 ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -48,8 +51,16 @@ if [ "$moto" = 1 ]; then
   moto_args=(--moto-server "$root/bench/.venv-moto/bin/moto_server")
 fi
 
-exec .venv/bin/python bench/loadbench.py \
+pg_args=()
+if [ "$postgres" = 1 ]; then
+  pgdir=$(mktemp -d /tmp/portcullis-bench-pg.XXXXXX)
+  trap 'scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+  eval "$(scripts/pg.sh start "$pgdir")"
+  pg_args=(--database-url "$PORTCULLIS_TEST_DATABASE_URL")
+fi
+
+.venv/bin/python bench/loadbench.py \
   --portcullis "$target/release/portcullis" \
   --floor "$target/release/examples/floor" \
   --server-cpu "${SERVER_CPU:-0}" --client-cpu "${CLIENT_CPU:-1}" \
-  "${moto_args[@]}" "${args[@]}"
+  "${moto_args[@]}" "${pg_args[@]}" "${args[@]}"

@@ -17,9 +17,16 @@ Each request is signed once (botocore) and replayed by wrk from a Lua
 script. Server CPU per request is the server's utime+stime (from
 /proc/PID/stat) over a round divided by the requests of that round. The
 server and wrk are pinned to different cores with taskset.
+
+With `--database-url URL` the service runs on PostgreSQL instead of its
+embedded SQLite; with `--nodes 2` as well, a second `portcullis serve` on
+the same database (and master key) takes half of the load: each round runs
+one wrk per node at the same time, the table sums their requests/s and
+divides both nodes' CPU by all requests. moto is skipped in that mode.
 """
 
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -79,6 +86,10 @@ def run_wrk(args, url, script, duration):
     argv = pinned(args.client_cpu, ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s",
                                     "--latency", "-s", str(script), url])
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out):
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -95,12 +106,46 @@ def run_wrk(args, url, script, duration):
 
 
 def measured_round(args, target, duration):
+    if target.get("more"):
+        return measured_round_nodes(args, target, duration)
     user0, sys0 = cpu_ticks(target["pid"])
     result = run_wrk(args, target["url"], target["script"], duration)
     user1, sys1 = cpu_ticks(target["pid"])
     per_request = 1e6 / CLK_TCK / max(result["requests"], 1)
     result["user_us_per_request"] = (user1 - user0) * per_request
     result["sys_us_per_request"] = (sys1 - sys0) * per_request
+    result["cpu_us_per_request"] = result["user_us_per_request"] + result["sys_us_per_request"]
+    if result["non2xx"] or result["socket_errors"]:
+        raise SystemExit(f"{target['name']}: {result['non2xx']} non-2xx answers, {result['socket_errors']} "
+                         f"socket errors: the measurement is void\n{result['raw']}")
+    return result
+
+
+def measured_round_nodes(args, target, duration):
+    """One round against every node at once: one wrk per node (each with half the
+    connections, unpinned: both cores serve), requests/s summed, CPU of all nodes."""
+    nodes = [{"url": target["url"], "pid": target["pid"], "script": target["script"]}, *target["more"]]
+    before = [cpu_ticks(n["pid"]) for n in nodes]
+    conns = max(1, args.connections // len(nodes))
+    procs = [subprocess.Popen(["wrk", f"-t{args.threads}", f"-c{conns}", f"-d{duration}s", "--latency",
+                               "-s", str(n["script"]), n["url"]], stdout=subprocess.PIPE, text=True)
+             for n in nodes]
+    outs = [p.communicate()[0] for p in procs]
+    after = [cpu_ticks(n["pid"]) for n in nodes]
+    parsed = [parse_wrk(out) for out in outs]
+    requests = sum(r["requests"] for r in parsed)
+    per_request = 1e6 / CLK_TCK / max(requests, 1)
+    result = {
+        "requests": requests,
+        "rps": sum(r["rps"] for r in parsed),
+        "non2xx": sum(r["non2xx"] for r in parsed),
+        "socket_errors": sum(r["socket_errors"] for r in parsed),
+        "p50": " / ".join(str(r["p50"]) for r in parsed),
+        "p99": " / ".join(str(r["p99"]) for r in parsed),
+        "raw": "\n".join(outs),
+        "user_us_per_request": sum(a[0] - b[0] for a, b in zip(after, before)) * per_request,
+        "sys_us_per_request": sum(a[1] - b[1] for a, b in zip(after, before)) * per_request,
+    }
     result["cpu_us_per_request"] = result["user_us_per_request"] + result["sys_us_per_request"]
     if result["non2xx"] or result["socket_errors"]:
         raise SystemExit(f"{target['name']}: {result['non2xx']} non-2xx answers, {result['socket_errors']} "
@@ -136,7 +181,12 @@ def main():
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--client-cpu", type=int, default=1)
     p.add_argument("--out", help="write the results as Markdown here")
+    p.add_argument("--database-url", help="run the service on this PostgreSQL database instead of SQLite")
+    p.add_argument("--nodes", type=int, choices=(1, 2), default=1,
+                   help="service nodes on the PostgreSQL database (2 needs --database-url)")
     args = p.parse_args()
+    if args.nodes == 2 and not args.database_url:
+        p.error("--nodes 2 needs --database-url: nodes share the store through PostgreSQL")
     args.load_before = os.getloadavg()[0]
     for tool in ("wrk", "taskset"):
         if not shutil.which(tool):
@@ -148,11 +198,21 @@ def main():
         log = open(work / "servers.log", "wb")
         env = dict(os.environ, PORTCULLIS_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID,
                    PORTCULLIS_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET, PORTCULLIS_LOG="warn")
-        port = free_port()
-        service = start([args.portcullis, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir",
-                         str(work / "data"), "--account-id", ACCOUNT_ID], args.server_cpu, log, env)
-        procs.append(service)
-        wait_listening(port, service, "portcullis")
+        store_args = []
+        if args.database_url:
+            store_args = ["--database-url", args.database_url]
+            env["PORTCULLIS_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+
+        def node(name, cpu):
+            node_port = free_port()
+            proc = start([args.portcullis, "serve", "--listen", f"127.0.0.1:{node_port}", "--data-dir",
+                          str(work / name), "--account-id", ACCOUNT_ID, *store_args], cpu, log, env)
+            procs.append(proc)
+            wait_listening(node_port, proc, f"portcullis ({name})")
+            return node_port, proc
+
+        port, service = node("data", args.server_cpu)
+        second = node("data-b", args.client_cpu) if args.nodes == 2 else None
         floor_port = free_port()
         floor = start([args.floor, f"127.0.0.1:{floor_port}"], args.server_cpu, log)
         procs.append(floor)
@@ -182,7 +242,16 @@ def main():
                 raise SystemExit(f"{tname}: the signed request is not answered as expected ({status}): {text}")
             script = work / f"{tname}.lua"
             script.write_text(presign.lua(body, headers))
-            targets[tname] = {"name": tname, "url": url, "pid": pid, "script": script}
+            targets[tname] = {"name": tname, "url": url, "pid": pid, "script": script, "more": []}
+            if second is not None and url == endpoint:
+                # The same signed request, answered by the second node too.
+                url_b = f"http://127.0.0.1:{second[0]}"
+                status, text = presign.send_once(url_b, body, presign.sign(url_b, service_name, body, kid, secret))
+                if status != 200 or expect not in text:
+                    raise SystemExit(f"{tname} on the second node: not answered as expected ({status}): {text}")
+                script_b = work / f"{tname}-b.lua"
+                script_b.write_text(presign.lua(body, presign.sign(url_b, service_name, body, kid, secret)))
+                targets[tname]["more"].append({"url": url_b, "pid": second[1].pid, "script": script_b})
 
         target("floor", floor_endpoint, floor.pid, *presign.GET_CALLER_IDENTITY, "GetCallerIdentityResult")
         target("gci", endpoint, service.pid, *presign.GET_CALLER_IDENTITY, user_arn)
@@ -205,7 +274,7 @@ def main():
                       f"{res['cpu_us_per_request']:>7.2f} µs CPU/req (user {res['user_us_per_request']:.2f}, "
                       f"sys {res['sys_us_per_request']:.2f})  p50 {res['p50']}  p99 {res['p99']}", flush=True)
 
-        if args.moto_server:
+        if args.moto_server and not args.database_url:
             moto_port = free_port()
             moto = start([args.moto_server, "-H", "127.0.0.1", "-p", str(moto_port)], args.server_cpu, log)
             procs.append(moto)
@@ -268,6 +337,10 @@ def report(args, results):
     setup = (f"wrk -t{args.threads} -c{args.connections}, {args.duration} s rounds, {args.rounds} alternating rounds "
              f"per target{f' ({args.moto_rounds} for moto)' if 'moto' in results else ''}; server pinned to CPU {args.server_cpu}, wrk to CPU "
              f"{args.client_cpu} (taskset); {machine(args.load_before)}; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    store = (f"store: PostgreSQL ({args.nodes} node{'s' if args.nodes > 1 else ''} of portcullis serve on one database"
+             f"{'; each round one wrk per node, unpinned, connections split' if args.nodes > 1 else ''})"
+             if args.database_url else "store: embedded SQLite")
+    setup = store + "; " + setup
     text = "\n".join(lines) + "\n\n" + "\n".join(goals) + "\n\n" + setup + "\n"
     print()
     print(text)
