@@ -317,3 +317,111 @@ def test_cross_account_needs_trust_and_identity_policy(two_accounts):
     with pytest.raises(ClientError) as e:
         allowed.assume_role(RoleArn=role["Arn"], RoleSessionName="s0")
     assert error_code(e) == "AccessDenied"
+
+
+# ---------------------------------------------------------------------------
+# DecodeAuthorizationMessage (denials carry an encoded message when the
+# server runs with PORTCULLIS_ENCODED_AUTHORIZATION_MESSAGES=1)
+
+ENCODED_MARKER = "Encoded authorization failure message: "
+
+
+@pytest.fixture(scope="module")
+def explaining_server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("explaining") / "data",
+               extra_env={"PORTCULLIS_ENCODED_AUTHORIZATION_MESSAGES": "1"})
+    yield s
+    s.stop()
+
+
+def _user_on(server, root_iam, policy):
+    name = unique("decode")
+    root_iam.create_user(UserName=name)
+    root_iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = root_iam.create_access_key(UserName=name)["AccessKey"]
+    iam_client = client(server.endpoint, "iam", key["AccessKeyId"], key["SecretAccessKey"])
+    iam_client.user_name = name
+    return iam_client, client(server.endpoint, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def _denied_message(call, **kwargs):
+    with pytest.raises(ClientError) as e:
+        call(**kwargs)
+    assert error_code(e) == "AccessDenied"
+    return e.value.response["Error"]["Message"]
+
+
+def test_denials_carry_no_encoded_message_by_default(make_user):
+    user = make_user({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]})
+    message = _denied_message(user.iam.create_user, UserName=unique("never"))
+    assert "explicit deny" in message
+    assert ENCODED_MARKER not in message
+
+
+def test_decoded_message_explains_the_denial(explaining_server):
+    from conftest import ROOT_KEY_ID, ROOT_SECRET
+
+    root_iam = client(explaining_server.endpoint, "iam", ROOT_KEY_ID, ROOT_SECRET)
+    root_sts = client(explaining_server.endpoint, "sts", ROOT_KEY_ID, ROOT_SECRET)
+    user_iam, user_sts = _user_on(explaining_server, root_iam, {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadUsers", "Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"},
+        {"Sid": "NoNewUsers", "Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]})
+
+    message = _denied_message(user_iam.create_user, UserName="never-made")
+    assert message.startswith("User: arn:aws:iam::")
+    assert "with an explicit deny in an identity-based policy" in message
+    encoded = message.split(ENCODED_MARKER, 1)[1]
+    assert 0 < len(encoded) <= 10240
+
+    decoded = json.loads(root_sts.decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+    assert decoded["allowed"] is False
+    assert decoded["explicitDeny"] is True
+    [statement] = decoded["matchedStatements"]["items"]
+    assert statement["statementId"] == "NoNewUsers"
+    assert statement["effect"] == "DENY"
+    assert decoded["context"]["action"] == "iam:CreateUser"
+    assert decoded["context"]["resource"] == f"arn:aws:iam::{ACCOUNT_ID}:user/never-made"
+    assert decoded["context"]["principal"]["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/{user_iam.user_name}"
+    keys = {c["key"] for c in decoded["context"]["conditions"]["items"]}
+    assert "aws:username" in keys
+
+    # An implicit denial: no matched statement, and the near miss named.
+    implicit = _denied_message(user_iam.list_roles)
+    decoded = json.loads(root_sts.decode_authorization_message(
+        EncodedMessage=implicit.split(ENCODED_MARKER, 1)[1])["DecodedMessage"])
+    assert (decoded["allowed"], decoded["explicitDeny"]) == (False, False)
+    assert decoded["matchedStatements"]["items"] == []
+
+    # The user itself may not decode: sts:DecodeAuthorizationMessage is needed.
+    with pytest.raises(ClientError) as e:
+        user_sts.decode_authorization_message(EncodedMessage=encoded)
+    assert error_code(e) == "AccessDenied"
+    # A user allowed to decode may.
+    _, decoder_sts = _user_on(explaining_server, root_iam, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:DecodeAuthorizationMessage", "Resource": "*"}]})
+    again = json.loads(decoder_sts.decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+    assert again["matchedStatements"]["items"][0]["statementId"] == "NoNewUsers"
+
+    # A tampered message, or one that is not ours, is refused (HTTP 400).
+    middle = len(encoded) // 2
+    tampered = encoded[:middle] + ("A" if encoded[middle] != "A" else "B") + encoded[middle + 1:]
+    for bad in (tampered, encoded[:-4], "bm90LWEtbWVzc2FnZQ"):
+        with pytest.raises(ClientError) as e:
+            root_sts.decode_authorization_message(EncodedMessage=bad)
+        assert error_code(e) == "InvalidAuthorizationMessageException"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_decode_authorization_message_with_the_aws_cli(explaining_server):
+    from conftest import ROOT_KEY_ID, ROOT_SECRET, aws_cli
+
+    root_iam = client(explaining_server.endpoint, "iam", ROOT_KEY_ID, ROOT_SECRET)
+    user_iam, _ = _user_on(explaining_server, root_iam, {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoGroups", "Effect": "Deny", "Action": "iam:CreateGroup", "Resource": "*"}]})
+    message = _denied_message(user_iam.create_group, GroupName="never-made")
+    encoded = message.split(ENCODED_MARKER, 1)[1]
+    _, out = aws_cli(explaining_server, "sts", "decode-authorization-message", "--encoded-message", encoded)
+    decoded = json.loads(out["DecodedMessage"])
+    assert decoded["explicitDeny"] is True
+    assert decoded["matchedStatements"]["items"][0]["statementId"] == "NoGroups"

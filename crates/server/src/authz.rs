@@ -25,6 +25,7 @@ use portcullis_store::{StoreError, arn as arns};
 
 use crate::authn::{Authenticated, Caller, Identity, Transport};
 use crate::error::{ApiError, ErrorCode, store_error};
+use crate::ops::sts::authorization_message;
 use crate::state::AppState;
 use actions::{ResourceRef, Target};
 use cache::EpochCache;
@@ -267,15 +268,32 @@ pub async fn authorize(
         .iter()
         .next()
         .and_then(|r| describe(&policies.set, resource_policy.as_deref(), &r));
+    let mut error = access_denied(
+        &caller.arn,
+        target.action,
+        &resource.arn,
+        &explanation,
+        &policies.set,
+        resource_policy.is_some(),
+    );
+    if authorization_message::enabled() {
+        let denial = authorization_message::Denial {
+            caller: &caller,
+            explanation: &explanation,
+            context: &context,
+        };
+        if let Some(encoded) = authorization_message::encode(&state.master_key, &denial) {
+            error = ApiError::new(
+                ErrorCode::AccessDenied,
+                format!(
+                    "{} Encoded authorization failure message: {encoded}",
+                    error.message()
+                ),
+            );
+        }
+    }
     Err(Box::new(Denied {
-        error: access_denied(
-            &caller.arn,
-            target.action,
-            &resource.arn,
-            &explanation,
-            &policies.set,
-            resource_policy.is_some(),
-        ),
+        error,
         resource: resource.arn,
         statement,
     }))

@@ -2,6 +2,7 @@
 //! and who-am-I.
 
 pub mod assume_role;
+pub mod authorization_message;
 pub mod credentials;
 pub mod saml;
 pub mod session_token;
@@ -46,6 +47,14 @@ impl Handler for StsService {
         Ok(GetAccessKeyInfoResponse {
             account: Some(account),
         })
+    }
+
+    async fn decode_authorization_message(
+        &self,
+        ctx: &RequestCtx,
+        input: DecodeAuthorizationMessageRequest,
+    ) -> Result<DecodeAuthorizationMessageResponse, ApiError> {
+        authorization_message::decode_authorization_message(ctx, input).await
     }
 
     async fn assume_role(
