@@ -605,3 +605,100 @@ def test_offline_cli_simulation_equals_the_aws_cli_against_the_server(server, tm
     decisions = {r["EvalActionName"]: r["EvalDecision"] for r in out["EvaluationResults"]}
     assert decisions == {"s3:GetObject": "allowed", "s3:PutObject": "implicitDeny",
                          "s3:ListBucket": "implicitDeny"}
+
+
+def test_role_simulation_equals_what_its_session_is_actually_allowed(iam, make_user):
+    """For a role with inline and attached managed policies, tags and a
+    permissions boundary, SimulatePrincipalPolicy's decision for the role ARN
+    on each action is exactly what an assumed session of the role gets when
+    it makes the call (AccessDenied, explicit or implicit, or not)."""
+    role_name = unique("agree-role")
+    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}"
+    assumer = make_user({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}, prefix="assumer")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/{assumer.name}"},
+         "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust),
+                    Tags=[{"Key": "team", "Value": "blue"}])
+    iam.put_role_policy(RoleName=role_name, PolicyName="inline", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:ListUsers", "iam:ListGroups"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "arn:aws:iam::*:role/${aws:PrincipalTag/team}-*"},
+            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": role_arn},
+            {"Effect": "Allow", "Action": "iam:DeleteUser", "Resource": f"arn:aws:iam::{ACCOUNT_ID}:user/tmp-*"},
+            {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}},
+            {"Effect": "Allow", "Action": "iam:ListSAMLProviders", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}},
+        ]}))
+    managed = iam.create_policy(PolicyName=unique("agree-managed"), PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:ListPolicies", "iam:GetAccountSummary",
+                                           "iam:ListInstanceProfiles"], "Resource": "*"},
+            {"Sid": "NoGroups", "Effect": "Deny", "Action": "iam:ListGroups", "Resource": "*"},
+        ]}))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=role_name, PolicyArn=managed)
+    boundary = iam.create_policy(PolicyName=unique("agree-role-boundary"), PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "NotAction": "iam:GetAccountSummary", "Resource": "*"}]}))["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName=role_name, PermissionsBoundary=boundary)
+    try:
+        creds = assumer.sts.assume_role(RoleArn=role_arn, RoleSessionName="agree")["Credentials"]
+        from conftest import client
+
+        session = client(iam.meta.endpoint_url, "iam", creds["AccessKeyId"], creds["SecretAccessKey"],
+                         creds["SessionToken"])
+        other_user = f"arn:aws:iam::{ACCOUNT_ID}:user/{assumer.name}"
+        calls = {
+            # action: (resource enforcement uses, the call)
+            "iam:ListUsers": ("*", lambda: session.list_users()),
+            "iam:ListGroups": ("*", lambda: session.list_groups()),
+            "iam:GetRole": (role_arn, lambda: session.get_role(RoleName=role_name)),
+            "iam:DeleteUser": (f"arn:aws:iam::{ACCOUNT_ID}:user/tmp-nobody",
+                               lambda: session.delete_user(UserName="tmp-nobody")),
+            "iam:ListRoles": ("*", lambda: session.list_roles()),
+            "iam:ListSAMLProviders": ("*", lambda: session.list_saml_providers()),
+            "iam:ListPolicies": ("*", lambda: session.list_policies(Scope="Local")),
+            "iam:GetAccountSummary": ("*", lambda: session.get_account_summary()),
+            "iam:ListInstanceProfiles": ("*", lambda: session.list_instance_profiles()),
+            "iam:ListAccessKeys": (other_user, lambda: session.list_access_keys(UserName=assumer.name)),
+            "iam:ListMFADevices": (other_user, lambda: session.list_mfa_devices(UserName=assumer.name)),
+            "iam:CreateGroup": (f"arn:aws:iam::{ACCOUNT_ID}:group/never", lambda: session.create_group(GroupName="never")),
+        }
+        simulated = {}
+        for action, (resource, _) in calls.items():
+            r = iam.simulate_principal_policy(PolicySourceArn=role_arn, ActionNames=[action],
+                                              ResourceArns=[resource])
+            simulated[action] = r["EvaluationResults"][0]["EvalDecision"]
+
+        actual = {}
+        for action, (_, call) in calls.items():
+            try:
+                call()
+                actual[action] = "allowed"
+            except botocore.exceptions.ClientError as e:
+                code = e.response["Error"]["Code"]
+                if code != "AccessDenied":
+                    # Authorised, then refused by the operation itself.
+                    assert code == "NoSuchEntity", (action, e.response["Error"])
+                    actual[action] = "allowed"
+                    continue
+                message = e.response["Error"]["Message"]
+                actual[action] = "explicitDeny" if "explicit deny" in message else "implicitDeny"
+
+        assert simulated == actual
+        assert set(actual.values()) == {"allowed", "explicitDeny", "implicitDeny"}
+        assert actual["iam:ListGroups"] == "explicitDeny"  # the managed policy's deny
+        assert actual["iam:GetAccountSummary"] == "implicitDeny"  # outside the boundary
+        assert actual["iam:ListSAMLProviders"] == "implicitDeny"  # the tag condition
+        assert actual["iam:ListRoles"] == "allowed"  # the role's tag as aws:PrincipalTag
+        assert actual["iam:DeleteUser"] == "allowed"  # NoSuchEntity, after authorisation
+        assert actual["iam:ListInstanceProfiles"] == "allowed"  # the managed policy
+    finally:
+        iam.delete_role_permissions_boundary(RoleName=role_name)
+        iam.detach_role_policy(RoleName=role_name, PolicyArn=managed)
+        iam.delete_role_policy(RoleName=role_name, PolicyName="inline")
+        iam.delete_role(RoleName=role_name)
+        iam.delete_policy(PolicyArn=managed)
+        iam.delete_policy(PolicyArn=boundary)
