@@ -22,9 +22,11 @@ use portcullis_store::Store;
 use portcullis_store::model::{Ciphertext, NewSigningKey};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::secrets::{MasterKey, SecretsError, random_bytes};
+
+mod binary;
 
 /// The store purpose under which token keys are kept.
 pub const TOKEN_KEY_PURPOSE: &str = "sts-session-token";
@@ -32,8 +34,15 @@ pub const TOKEN_KEY_PURPOSE: &str = "sts-session-token";
 /// A token key signs new tokens for this long before a new one is made.
 pub const KEY_ROTATION_AGE: time::Duration = time::Duration::hours(24);
 
-/// The first byte of every token: its format.
+/// The first byte of every token: its format. Format 1 carried the claims
+/// as JSON; tokens of it are still opened (until they expire), new ones are
+/// format 2, the claims in [`binary`] form.
 const TOKEN_FORMAT_V1: u8 = 1;
+const TOKEN_FORMAT_V2: u8 = 2;
+/// Base64 characters of a token's format byte and generation (9 bytes).
+const HEADER_BASE64_LEN: usize = 12;
+/// Bytes before the ciphertext: format, generation, nonce.
+const HEADER_LEN: usize = 1 + 8 + NONCE_LEN;
 
 /// Who a session is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -323,7 +332,7 @@ impl TokenKeys {
         let keys = self.keys.read().map_err(|_| TokenError::Invalid)?;
         let (generation, key) = keys.iter().next_back().ok_or(TokenError::Invalid)?;
         let nonce = random_bytes::<NONCE_LEN>()?;
-        let mut body = Zeroizing::new(serde_json::to_vec(claims).map_err(|_| TokenError::Invalid)?);
+        let mut body = Zeroizing::new(binary::encode(claims)?);
         let mut sealed = body.to_vec();
         body.fill(0);
         key.key
@@ -334,7 +343,7 @@ impl TokenKeys {
             )
             .map_err(|_| TokenError::Invalid)?;
         let mut token = Vec::with_capacity(1 + 8 + NONCE_LEN + sealed.len());
-        token.push(TOKEN_FORMAT_V1);
+        token.push(TOKEN_FORMAT_V2);
         token.extend_from_slice(&generation.to_be_bytes());
         token.extend_from_slice(&nonce);
         token.extend_from_slice(&sealed);
@@ -343,10 +352,12 @@ impl TokenKeys {
 
     /// The generation a token was sealed with, if it is a token at all.
     pub fn generation_of(token: &str) -> Option<u64> {
+        // The format byte and the generation are the first 9 bytes: the first
+        // 12 base64 characters, decoded without touching the rest.
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(token)
+            .decode(token.get(..HEADER_BASE64_LEN)?)
             .ok()?;
-        let (&TOKEN_FORMAT_V1, rest) = bytes.split_first()? else {
+        let (&(TOKEN_FORMAT_V1 | TOKEN_FORMAT_V2), rest) = bytes.split_first()? else {
             return None;
         };
         let generation: [u8; 8] = rest.get(..8)?.try_into().ok()?;
@@ -361,28 +372,49 @@ impl TokenKeys {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<SessionClaims, TokenError> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(token)
+        // Decoded straight into the buffer the AEAD opens in place (one
+        // allocation), wiped when dropped.
+        let size = data_encoding::BASE64
+            .decode_len(token.len())
             .map_err(|_| TokenError::Invalid)?;
-        let Some((&TOKEN_FORMAT_V1, rest)) = bytes.split_first() else {
+        let mut bytes = Wipe {
+            upto: size,
+            buf: vec![0u8; size],
+        };
+        let len = data_encoding::BASE64
+            .decode_mut(token.as_bytes(), &mut bytes.buf)
+            .map_err(|_| TokenError::Invalid)?;
+        bytes.buf.truncate(len);
+        let Some((&mut format @ (TOKEN_FORMAT_V1 | TOKEN_FORMAT_V2), rest)) =
+            bytes.buf.split_first_mut()
+        else {
             return Err(TokenError::Invalid);
         };
-        let (generation, rest) = rest.split_at_checked(8).ok_or(TokenError::Invalid)?;
+        let (generation, rest) = rest.split_at_mut_checked(8).ok_or(TokenError::Invalid)?;
         let generation =
-            u64::from_be_bytes(generation.try_into().map_err(|_| TokenError::Invalid)?);
+            u64::from_be_bytes((&*generation).try_into().map_err(|_| TokenError::Invalid)?);
         let (nonce, sealed) = rest
-            .split_at_checked(NONCE_LEN)
+            .split_at_mut_checked(NONCE_LEN)
             .ok_or(TokenError::Invalid)?;
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| TokenError::Invalid)?;
         let keys = self.keys.read().map_err(|_| TokenError::Invalid)?;
         let key = keys.get(&generation).ok_or(TokenError::Invalid)?;
-        let mut buf = Zeroizing::new(sealed.to_vec());
         let plain = key
             .key
-            .open_in_place(nonce, Aad::from(access_key_id.as_bytes()), &mut buf)
+            .open_in_place(nonce, Aad::from(access_key_id.as_bytes()), sealed)
             .map_err(|_| TokenError::Invalid)?;
-        let claims: SessionClaims =
-            serde_json::from_slice(plain).map_err(|_| TokenError::Invalid)?;
+        let claims: SessionClaims = if format == TOKEN_FORMAT_V2 {
+            let claims = binary::decode(plain)?;
+            // Only the secret is confidential (the rest is what the session
+            // is, which its holder can read anyway): wiping up to its end
+            // is enough, and much cheaper than the whole buffer.
+            if let Some(end) = binary::secret_end(plain) {
+                bytes.upto = HEADER_LEN + end;
+            }
+            claims
+        } else {
+            serde_json::from_slice(plain).map_err(|_| TokenError::Invalid)?
+        };
         if claims.access_key_id != access_key_id {
             return Err(TokenError::Invalid);
         }
@@ -390,6 +422,23 @@ impl TokenKeys {
             return Err(TokenError::Expired);
         }
         Ok(claims)
+    }
+}
+
+/// A decoding buffer whose first `upto` bytes are zeroed on drop: all of it
+/// until the claims are known to be the binary form, then only the part up
+/// to the end of the secret.
+struct Wipe {
+    buf: Vec<u8>,
+    upto: usize,
+}
+
+impl Drop for Wipe {
+    fn drop(&mut self) {
+        let upto = self.upto.min(self.buf.len());
+        if let Some(part) = self.buf.get_mut(..upto) {
+            part.zeroize();
+        }
     }
 }
 
@@ -439,6 +488,37 @@ mod tests {
 
     fn at(unix: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(unix).unwrap()
+    }
+
+    #[test]
+    fn tokens_of_the_json_format_still_open() {
+        // Sessions issued before the binary claims format keep working until
+        // they expire.
+        let k = keys(&[3]);
+        let c = claims(100);
+        let mut sealed = serde_json::to_vec(&c).unwrap();
+        let nonce = [7u8; NONCE_LEN];
+        k.keys.read().unwrap()[&3]
+            .key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(c.access_key_id.as_bytes()),
+                &mut sealed,
+            )
+            .unwrap();
+        let mut token = vec![TOKEN_FORMAT_V1];
+        token.extend_from_slice(&3u64.to_be_bytes());
+        token.extend_from_slice(&nonce);
+        token.extend_from_slice(&sealed);
+        let token = base64::engine::general_purpose::STANDARD.encode(token);
+        assert_eq!(TokenKeys::generation_of(&token), Some(3));
+        assert!(k.open("ASIAEXAMPLEEXAMPLE00", &token, at(99)).unwrap() == c);
+        // And new tokens are the binary format.
+        let new = k.seal(&c).unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(new)
+            .unwrap();
+        assert_eq!(raw[0], TOKEN_FORMAT_V2);
     }
 
     #[test]

@@ -20,7 +20,6 @@
 //! `ResourceHandlingOption` selects which EC2 resources AWS insists on; it
 //! is accepted and has no effect, as no EC2 scenario is modelled.
 
-mod catalog;
 pub mod custom;
 mod engine;
 

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
+use portcullis_policy::catalog;
 use portcullis_policy::{
     self as policy, Context, ContextType, Decision, Effect, Explanation, ParseOptions, Policy,
     PolicyDocument, PolicyKind, PolicySet, PolicySource, Position as SourcePosition, Principal,
@@ -16,7 +17,6 @@ use portcullis_store::arn as arns;
 use portcullis_store::model as m;
 
 use super::Loaded;
-use super::catalog;
 use crate::error::ApiError;
 use crate::ops;
 use crate::protocol::generated::iam::*;
