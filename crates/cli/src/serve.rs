@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// PUBLIC_URL/portal/. Default: http://LISTEN (https:// with TLS).
     #[arg(long, env = "PORTCULLIS_PUBLIC_URL", value_parser = parse_public_url)]
     public_url: Option<String>,
+    /// AccessDenied errors carry an encoded authorization message that
+    /// sts:DecodeAuthorizationMessage decodes (AWS's own IAM API does not).
+    #[arg(long, env = "PORTCULLIS_ENCODED_AUTHORIZATION_MESSAGES",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    encoded_authorization_messages: bool,
 }
 
 /// An absolute http(s) URL without query or fragment; a trailing `/` is
@@ -70,6 +75,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     config.additional_accounts = args.additional_accounts;
     config.database_url = args.database_url;
     config.public_url = args.public_url;
+    config.encoded_authorization_messages = args.encoded_authorization_messages;
     config.tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
         _ => None,

@@ -276,7 +276,7 @@ pub async fn authorize(
         &policies.set,
         resource_policy.is_some(),
     );
-    if authorization_message::enabled() {
+    if state.config.encoded_authorization_messages {
         let denial = authorization_message::Denial {
             caller: &caller,
             explanation: &explanation,

@@ -37,6 +37,9 @@ pub struct Config {
     /// the OIDC issuer (`PUBLIC_URL/oidc`) and the sign-in portal; `None`
     /// means `http://LISTEN` (`https://LISTEN` with TLS).
     pub public_url: Option<String>,
+    /// AccessDenied errors carry an encoded authorization message for
+    /// sts:DecodeAuthorizationMessage (AWS's IAM API does not; off by default).
+    pub encoded_authorization_messages: bool,
 }
 
 #[derive(Clone)]
@@ -73,6 +76,7 @@ impl Config {
             tls: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             public_url: None,
+            encoded_authorization_messages: false,
         }
     }
 }

@@ -14,11 +14,10 @@
 //!
 //! AWS's IAM and STS APIs do not put an encoded message in their
 //! `AccessDenied` errors (services such as EC2 do). Portcullis follows
-//! them by default; setting `PORTCULLIS_ENCODED_AUTHORIZATION_MESSAGES=1`
-//! in the environment of `portcullis serve` appends one to every policy
-//! denial, as EC2 words it: `… Encoded authorization failure message: …`.
-
-use std::sync::LazyLock;
+//! them by default; `portcullis serve --encoded-authorization-messages`
+//! (or `PORTCULLIS_ENCODED_AUTHORIZATION_MESSAGES=1`) appends one to every
+//! policy denial, as EC2 words it: `… Encoded authorization failure
+//! message: …`.
 
 use base64::Engine as _;
 use portcullis_policy::{self as policy, Context, Decision, Effect, Mismatch, PolicySource};
@@ -32,9 +31,6 @@ use crate::protocol::generated::sts::{
 };
 use crate::secrets::MasterKey;
 
-/// The environment variable that turns encoded messages on.
-pub const ENABLE_ENV: &str = "PORTCULLIS_ENCODED_AUTHORIZATION_MESSAGES";
-
 /// The model's limit on `EncodedMessage`.
 const MAX_ENCODED_LEN: usize = 10_240;
 
@@ -44,16 +40,6 @@ const MAX_JSON_LEN: usize = MAX_ENCODED_LEN / 4 * 3 - 1 - 12 - 16;
 
 fn context_of(account: &str) -> String {
     format!("sts-authorization-message:{account}")
-}
-
-/// Whether denials carry an encoded message (read once per process).
-pub fn enabled() -> bool {
-    static ENABLED: LazyLock<bool> = LazyLock::new(|| {
-        std::env::var(ENABLE_ENV)
-            .map(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
-            .unwrap_or(false)
-    });
-    *ENABLED
 }
 
 /// What a denial is explained with.
