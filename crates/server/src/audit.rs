@@ -2,7 +2,13 @@
 //! what, on which resource, the decision and the statement that decided it.
 //!
 //! Records go through a channel to a writer thread, so a request never
-//! waits for the disk; the thread flushes whenever the channel runs dry.
+//! waits for the disk. The thread wakes for the first record after a quiet
+//! spell, then gathers for [`GATHER`] before it writes and flushes
+//! everything that came: under load that is one wake-up and one `write` per
+//! batch instead of per request (a thread switch per request was a third
+//! of the server's CPU time on one core). A record reaches the file at most
+//! [`GATHER`] after its request (plus the time to write); a crash of the
+//! process can lose that much of the trail.
 //! Nothing secret is recorded: access key ids are, secrets and tokens never.
 
 use std::fs::OpenOptions;
@@ -34,6 +40,9 @@ pub struct AuditRecord {
     pub error_code: Option<&'static str>,
 }
 
+/// How long the writer gathers records before a write.
+pub const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
+
 #[derive(Debug)]
 pub struct AuditLog {
     tx: Option<mpsc::Sender<AuditRecord>>,
@@ -56,6 +65,9 @@ impl AuditLog {
             .spawn(move || {
                 let mut out = BufWriter::new(file);
                 while let Ok(first) = rx.recv() {
+                    // Senders do not wake a receiver that is not waiting:
+                    // records sent meanwhile cost no system call.
+                    std::thread::sleep(GATHER);
                     let mut next = Some(first);
                     while let Some(record) = next {
                         if serde_json::to_writer(&mut out, &record).is_ok() {
