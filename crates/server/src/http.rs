@@ -55,7 +55,24 @@ async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respon
             );
         }
     };
-    request::handle(state, parts, body, transport).await
+    // Once its body is read, a call runs to completion in a task of its own
+    // even if the client goes away. Dropped halfway, a handler could hand a
+    // database connection back mid-transaction (seen on PostgreSQL under
+    // load, when a load generator closed its connections), and whether a
+    // write happens should not depend on the client's patience.
+    let xmlns = authn::service_of(&parts).xmlns();
+    match tokio::spawn(request::handle(state, parts, body, transport)).await {
+        Ok(response) => response,
+        Err(e) => {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            tracing::error!(error = %e, %request_id, "a request task failed");
+            request::xml_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ApiError::internal().to_xml(xmlns, &request_id),
+                &request_id,
+            )
+        }
+    }
 }
 
 /// Serves until `shutdown` completes: plain HTTP, or HTTPS when the
