@@ -50,7 +50,7 @@ echo "PORTCULLIS_TEST_DATABASE_URL=$PORTCULLIS_TEST_DATABASE_URL"
 
 step "cargo test"
 cargo build --locked -p portcullis-cli
-export PORTCULLIS_BIN="$root/target/debug/portcullis"
+export PORTCULLIS_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/portcullis"
 cargo test --workspace --locked
 
 if compgen -G "tests/clients/test_*.py" >/dev/null; then
