@@ -165,7 +165,7 @@ async fn serve(args: MetadataArgs) -> anyhow::Result<()> {
         Duration::from_secs(args.refresh_before),
     ));
     axum::serve(listener, router(agent))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(crate::serve::shutdown_signal())
         .await?;
     Ok(())
 }
@@ -842,22 +842,6 @@ fn json_error(status: StatusCode, message: &str) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(test)]

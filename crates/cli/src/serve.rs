@@ -151,7 +151,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
 
 /// Completes on Ctrl-C or SIGTERM, so that service managers stop the
 /// service gracefully.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -133,14 +133,7 @@ pub async fn assume_role(
         },
         seconds,
     )?;
-    let region = ctx.authorized().authenticated().region().to_owned();
-    if let Err(e) = ctx
-        .store()
-        .record_role_use(account, &role.name, ctx.now(), &region)
-        .await
-    {
-        tracing::warn!(role = %role.arn, error = %e, "cannot record role use");
-    }
+    credentials::record_role_use(ctx, account, &role).await;
     Ok(AssumeRoleResponse {
         assumed_role_user: Some(AssumedRoleUser {
             arn: claims.arn(),

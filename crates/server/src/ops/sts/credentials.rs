@@ -183,3 +183,20 @@ pub fn packed_size(policies: Option<&SessionPolicies>, tags: &[(String, String)]
     }
     i32::try_from((policy_chars + tag_chars) * 100 / 2048).ok()
 }
+
+/// Records that `role` was assumed (its RoleLastUsed). Failing to record
+/// never fails the call that issued the session.
+pub async fn record_role_use(
+    ctx: &RequestCtx,
+    account: &str,
+    role: &portcullis_store::model::Role,
+) {
+    let region = ctx.authorized().authenticated().region();
+    if let Err(e) = ctx
+        .store()
+        .record_role_use(account, &role.name, ctx.now(), region)
+        .await
+    {
+        tracing::warn!(role = %role.arn, error = %e, "cannot record role use");
+    }
+}

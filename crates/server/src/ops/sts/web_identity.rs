@@ -113,14 +113,7 @@ pub async fn issue(
         },
         seconds,
     )?;
-    let region = ctx.authorized().authenticated().region().to_owned();
-    if let Err(e) = ctx
-        .store()
-        .record_role_use(account, &role.name, ctx.now(), &region)
-        .await
-    {
-        tracing::warn!(role = %role.arn, error = %e, "cannot record role use");
-    }
+    credentials::record_role_use(ctx, account, &role).await;
     Ok(Issued {
         credentials,
         claims,
