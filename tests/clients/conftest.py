@@ -4,6 +4,12 @@ Each test session starts the real `portcullis` binary (PORTCULLIS_BIN, or
 target/debug/portcullis) on a free loopback port with a fresh data
 directory and known root credentials, and talks to it with unmodified boto3
 and AWS CLI v1, exactly as a user would with `--endpoint-url`.
+
+The storage backend is SQLite (in the data directory) unless
+PORTCULLIS_TEST_BACKEND=postgres (or `--backend postgres`): then every server
+a test starts gets a fresh PostgreSQL database of its own, created from
+PORTCULLIS_TEST_DATABASE_URL and keyed on its data directory, so that a
+server restarted on the same data directory finds its data again.
 """
 
 import json
@@ -13,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import uuid
 
 import boto3
@@ -39,11 +46,68 @@ def free_port():
         return s.getsockname()[1]
 
 
+BACKENDS = ("sqlite", "postgres")
+# Set by pytest_configure from --backend / PORTCULLIS_TEST_BACKEND.
+BACKEND = "sqlite"
+BASE_DATABASE_URL = None
+
+
+def psql(url, sql):
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
+                   capture_output=True, text=True, timeout=60)
+
+
+def database_url(name):
+    """PORTCULLIS_TEST_DATABASE_URL with its database name replaced."""
+    parts = urllib.parse.urlsplit(BASE_DATABASE_URL)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+class Database:
+    """A PostgreSQL database of one data directory's servers; dropped when none of them runs any more."""
+
+    def __init__(self):
+        self.name = f"portcullis_c_{uuid.uuid4().hex[:12]}"
+        self.url = database_url(self.name)
+        self.running = 0
+        psql(BASE_DATABASE_URL, f"CREATE DATABASE {self.name}")
+
+    def drop(self):
+        psql(BASE_DATABASE_URL, f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+# Data directory -> its database, for as long as a restart on it may come (see drop_idle_databases).
+DATABASES = {}
+
+
+def database_for(data_dir):
+    key = pathlib.Path(data_dir).resolve()
+    db = DATABASES.get(key)
+    if db is None:
+        db = DATABASES[key] = Database()
+    return db
+
+
+def drop_databases(only_idle):
+    for key, db in list(DATABASES.items()):
+        if not only_idle or db.running == 0:
+            db.drop()
+            del DATABASES[key]
+
+
 class Server:
-    """A running `portcullis serve` process."""
+    """A running `portcullis serve` process.
+
+    On the postgres backend it is given its data directory's own database,
+    unless the caller passes `--database-url` itself (several nodes sharing one).
+    """
 
     def __init__(self, data_dir, port=None, extra_env=None, extra_args=()):
         self.data_dir = pathlib.Path(data_dir)
+        self.database = None
+        if BACKEND == "postgres" and not any(str(a).startswith("--database-url") for a in extra_args):
+            self.database = database_for(self.data_dir)
+            extra_args = (*extra_args, "--database-url", self.database.url)
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -52,6 +116,8 @@ class Server:
             PORTCULLIS_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
             PORTCULLIS_LOG="warn",
         )
+        # Only the arguments choose the backend, never the caller's environment.
+        env.pop("PORTCULLIS_DATABASE_URL", None)
         env.update(extra_env or {})
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
@@ -59,6 +125,8 @@ class Server:
              "--account-id", ACCOUNT_ID, *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
         )
+        if self.database is not None:
+            self.database.running += 1
         self.wait_ready()
 
     def wait_ready(self, timeout=30):
@@ -80,7 +148,10 @@ class Server:
             else:
                 self.proc.terminate()
             self.proc.wait(timeout=15)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+            if self.database is not None:
+                self.database.running -= 1
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +245,46 @@ def error_code(exc_info):
     return exc_info.value.response["Error"]["Code"]
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backend", choices=BACKENDS, default=None,
+        help="storage backend of the servers the tests start (default: PORTCULLIS_TEST_BACKEND, else sqlite)",
+    )
+
+
 def pytest_configure(config):
+    global BACKEND, BASE_DATABASE_URL
     config.addinivalue_line(
         "markers", "slow: runs for minutes (CI runs it; `-m 'not slow'` leaves it out while iterating)"
     )
+    backend = config.getoption("--backend") or os.environ.get("PORTCULLIS_TEST_BACKEND") or "sqlite"
+    if backend not in BACKENDS:
+        pytest.exit(f"PORTCULLIS_TEST_BACKEND={backend!r}: expected one of {', '.join(BACKENDS)}", returncode=4)
+    BACKEND = backend
+    BASE_DATABASE_URL = os.environ.get("PORTCULLIS_TEST_DATABASE_URL") or None
+    if backend == "postgres" and not BASE_DATABASE_URL:
+        # Never fall back to SQLite: a green run would claim PostgreSQL coverage it did not have.
+        pytest.exit("the postgres backend needs PORTCULLIS_TEST_DATABASE_URL (eval \"$(scripts/pg.sh start DIR)\")",
+                    returncode=4)
+
+
+def pytest_report_header(config):
+    if BACKEND == "postgres":
+        return f"portcullis storage backend: postgres (a database per server on {BASE_DATABASE_URL})"
+    return "portcullis storage backend: sqlite (a file per server data directory)"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def drop_idle_databases():
+    """Drops, after each module, the databases whose servers have all stopped.
+
+    A data directory belongs to one test or module, so once its servers have
+    stopped and the module is over no restart on it can follow; the databases
+    of servers still running (session-scoped) wait for the session's end.
+    """
+    yield
+    drop_databases(only_idle=True)
+
+
+def pytest_sessionfinish(session):
+    drop_databases(only_idle=False)
