@@ -54,7 +54,14 @@ export PORTCULLIS_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/portcullis"
 cargo test --workspace --locked
 
 if compgen -G "tests/clients/test_*.py" >/dev/null; then
-  step "client tests (boto3, AWS CLI) against the real binary"
+  step "client tests (boto3, AWS CLI) against the real binary, on SQLite"
   # Two workers, each with its own servers; a module stays on one worker.
-  python -m pytest -q -rs -n 2 --dist loadfile tests/clients
+  # test_multinode.py is PostgreSQL-only: it runs in the PostgreSQL pass.
+  python -m pytest -q -rs -n 2 --dist loadfile --ignore tests/clients/test_multinode.py tests/clients
+
+  step "client tests (boto3, AWS CLI) against the real binary, on PostgreSQL"
+  # The same tests, every server on a fresh database of its own. `not slow`
+  # leaves out only the two minutes of metadata-agent rotation, whose store
+  # calls the rest of test_instance_credentials.py makes too.
+  PORTCULLIS_TEST_BACKEND=postgres python -m pytest -q -rs -n 2 --dist loadfile -m "not slow" tests/clients
 fi

@@ -268,10 +268,19 @@ def pytest_configure(config):
                     returncode=4)
 
 
-def pytest_report_header(config):
+def backend_line():
     if BACKEND == "postgres":
         return f"portcullis storage backend: postgres (a database per server on {BASE_DATABASE_URL})"
     return "portcullis storage backend: sqlite (a file per server data directory)"
+
+
+def pytest_report_header(config):
+    return backend_line()
+
+
+def pytest_terminal_summary(terminalreporter):
+    # `-q` hides the header; the line next to the counts still says what they were counted on.
+    terminalreporter.write_line(backend_line())
 
 
 @pytest.fixture(scope="module", autouse=True)
