@@ -77,6 +77,7 @@ pub fn cases() -> Vec<Case> {
         authorization_set_collects_everything,
         changes_bump_generation_and_notify,
         service_bookkeeping,
+        sealed_values_listed_and_swapped,
         race_create_user_same_name,
         race_third_access_key,
         race_policy_versions,
@@ -2424,6 +2425,231 @@ async fn service_bookkeeping(s: DynStore) {
     assert_eq!(
         s.take_once(&kind, "c3", at(250)).await.unwrap().as_deref(),
         Some("again")
+    );
+}
+
+/// Every sealed value of a kind, walking pages of `limit`.
+async fn all_sealed(s: &DynStore, kind: SealedKind, limit: u32) -> Vec<SealedValue> {
+    let mut out: Vec<SealedValue> = Vec::new();
+    loop {
+        let page = s
+            .list_sealed(kind, out.last().map(|v| &v.id), limit)
+            .await
+            .unwrap();
+        assert!(page.len() <= limit as usize, "a page holds at most `limit`");
+        if let (Some(last), Some(first)) = (out.last(), page.first()) {
+            assert!(first.id > last.id, "pages continue after the cursor");
+        }
+        let done = page.len() < limit as usize;
+        out.extend(page);
+        if done {
+            return out;
+        }
+    }
+}
+
+async fn sealed_values_listed_and_swapped(s: DynStore) {
+    let a = new_account(&s).await;
+    s.create_user(&a, &user("sealer"), at(1)).await.unwrap();
+    let owner = KeyOwner::User("sealer".into());
+    let (k1, k2) = (key_id(7), key_id(8));
+    s.create_access_key(&a, &owner, &k1, &ciphertext(b"key-1-old"), at(2))
+        .await
+        .unwrap();
+    s.create_access_key(&a, &KeyOwner::Root, &k2, &ciphertext(b"key-2-old"), at(2))
+        .await
+        .unwrap();
+    let device = s
+        .create_virtual_mfa_device(
+            &a,
+            &NewVirtualMfaDevice {
+                name: "sealed-phone".into(),
+                path: "/".into(),
+                seed_ciphertext: ciphertext(b"seed-old"),
+                tags: Vec::new(),
+            },
+            at(3),
+        )
+        .await
+        .unwrap();
+    let purpose = format!("sealed-{a}");
+    for n in 1..=3u8 {
+        s.add_signing_key(
+            &NewSigningKey {
+                purpose: purpose.clone(),
+                key_id: format!("{purpose}-{n}"),
+                algorithm: "AES-256-GCM".into(),
+                material: ciphertext(&[b'm', n]),
+            },
+            at(4),
+        )
+        .await
+        .unwrap();
+    }
+    s.retire_signing_key(&purpose, 1, at(5)).await.unwrap();
+
+    // Listing: every page size sees the same records, each once, in record order.
+    for kind in SealedKind::ALL {
+        let whole = all_sealed(&s, kind, 10_000).await;
+        assert_eq!(all_sealed(&s, kind, 2).await, whole, "{kind}");
+        assert!(whole.iter().all(|v| v.id.kind() == kind), "{kind}");
+        assert!(whole.windows(2).all(|w| w[0].id < w[1].id), "{kind}");
+    }
+    let keys: Vec<_> = all_sealed(&s, SealedKind::AccessKeySecret, 3)
+        .await
+        .into_iter()
+        .filter(|v| v.account_id.as_deref() == Some(a.as_str()))
+        .collect();
+    let mut expected = vec![
+        SealedValue {
+            id: SealedId::AccessKey(k1.clone()),
+            account_id: Some(a.clone()),
+            ciphertext: ciphertext(b"key-1-old"),
+            retired: false,
+        },
+        SealedValue {
+            id: SealedId::AccessKey(k2.clone()),
+            account_id: Some(a.clone()),
+            ciphertext: ciphertext(b"key-2-old"),
+            retired: false,
+        },
+    ];
+    expected.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(keys, expected);
+    let seeds: Vec<_> = all_sealed(&s, SealedKind::MfaSeed, 1)
+        .await
+        .into_iter()
+        .filter(|v| v.account_id.as_deref() == Some(a.as_str()))
+        .collect();
+    assert_eq!(
+        seeds,
+        [SealedValue {
+            id: SealedId::MfaDevice(device.serial_number.clone()),
+            account_id: Some(a.clone()),
+            ciphertext: ciphertext(b"seed-old"),
+            retired: false,
+        }]
+    );
+    let signing: Vec<_> = all_sealed(&s, SealedKind::SigningKey, 1)
+        .await
+        .into_iter()
+        .filter(|v| matches!(&v.id, SealedId::SigningKey { purpose: p, .. } if *p == purpose))
+        .map(|v| (v.id, v.account_id, v.ciphertext, v.retired))
+        .collect();
+    let gen_id = |generation| SealedId::SigningKey {
+        purpose: purpose.clone(),
+        generation,
+    };
+    assert_eq!(
+        signing,
+        [
+            (gen_id(1), None, ciphertext(b"m\x01"), true),
+            (gen_id(2), None, ciphertext(b"m\x02"), false),
+            (gen_id(3), None, ciphertext(b"m\x03"), false),
+        ]
+    );
+
+    // Compare-and-swap: a stale `old` changes nothing and bumps nothing.
+    let k1_id = SealedId::AccessKey(k1.clone());
+    let g0 = s.generation(&a).await.unwrap();
+    assert!(
+        !s.replace_sealed(&k1_id, &ciphertext(b"stale"), &ciphertext(b"key-1-new"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.generation(&a).await.unwrap(),
+        g0,
+        "a lost swap bumps nothing"
+    );
+    let lookup = s.lookup_access_key(&k1).await.unwrap().unwrap();
+    assert_eq!(lookup.secret_ciphertext, ciphertext(b"key-1-old"));
+    // The right `old` swaps, once, and bumps the account generation like any write.
+    let mut changes = s.subscribe();
+    assert!(
+        s.replace_sealed(&k1_id, &ciphertext(b"key-1-old"), &ciphertext(b"key-1-new"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.generation(&a).await.unwrap(), g0 + 1);
+    let change = changes.recv().await.unwrap();
+    assert_eq!(
+        (change.account.as_str(), change.generation, change.entity),
+        (a.as_str(), g0 + 1, EntityRef::AccessKey(k1.clone()))
+    );
+    let lookup = s.lookup_access_key(&k1).await.unwrap().unwrap();
+    assert_eq!(lookup.secret_ciphertext, ciphertext(b"key-1-new"));
+    assert!(
+        !s.replace_sealed(&k1_id, &ciphertext(b"key-1-old"), &ciphertext(b"again"))
+            .await
+            .unwrap(),
+        "the old value is gone"
+    );
+    // The other key of the account is untouched.
+    let other = s.lookup_access_key(&k2).await.unwrap().unwrap();
+    assert_eq!(other.secret_ciphertext, ciphertext(b"key-2-old"));
+    // A record that does not exist is not swapped.
+    assert!(
+        !s.replace_sealed(
+            &SealedId::AccessKey(key_id(9)),
+            &ciphertext(b"key-1-new"),
+            &ciphertext(b"x")
+        )
+        .await
+        .unwrap()
+    );
+
+    let serial = SealedId::MfaDevice(device.serial_number.clone());
+    assert!(
+        !s.replace_sealed(&serial, &ciphertext(b"stale"), &ciphertext(b"seed-new"))
+            .await
+            .unwrap()
+    );
+    let g1 = s.generation(&a).await.unwrap();
+    assert!(
+        s.replace_sealed(&serial, &ciphertext(b"seed-old"), &ciphertext(b"seed-new"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.generation(&a).await.unwrap(), g1 + 1);
+    let stored = s.get_mfa_device(&a, &device.serial_number).await.unwrap();
+    assert_eq!(stored.seed_ciphertext, ciphertext(b"seed-new"));
+
+    // Signing keys: swapped per generation, retired ones too; no account to bump.
+    assert!(
+        !s.replace_sealed(&gen_id(2), &ciphertext(b"m\x03"), &ciphertext(b"new-2"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.replace_sealed(&gen_id(2), &ciphertext(b"m\x02"), &ciphertext(b"new-2"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.replace_sealed(&gen_id(1), &ciphertext(b"m\x01"), &ciphertext(b"new-1"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.replace_sealed(&gen_id(9), &ciphertext(b"m\x01"), &ciphertext(b"x"))
+            .await
+            .unwrap()
+    );
+    let stored: Vec<_> = s
+        .list_signing_keys(&purpose)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.generation, k.material, k.retire_date.is_some()))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            (3, ciphertext(b"m\x03"), false),
+            (2, ciphertext(b"new-2"), false),
+            (1, ciphertext(b"new-1"), true),
+        ]
     );
 }
 

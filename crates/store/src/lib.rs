@@ -53,5 +53,5 @@ pub use page::Page;
 pub use sql::{Dialect, SqlStore};
 pub use store::{
     AccountStore, AuthzStore, CredentialStore, GroupStore, InstanceProfileStore, PolicyStore,
-    ProviderStore, RoleStore, ServiceStore, Store, TagStore, UserStore,
+    ProviderStore, RoleStore, SealedStore, ServiceStore, Store, TagStore, UserStore,
 };

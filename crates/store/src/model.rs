@@ -15,6 +15,7 @@ pub mod oidc_provider;
 pub mod policy;
 pub mod role;
 pub mod saml_provider;
+pub mod sealed;
 pub mod service;
 pub mod tag;
 pub mod user;
@@ -39,6 +40,7 @@ pub use policy::{
 };
 pub use role::{NewRole, Role, RoleLastUsed, RoleUpdate};
 pub use saml_provider::{NewSamlProvider, SamlProvider};
+pub use sealed::{SealedId, SealedKind, SealedValue};
 pub use service::{
     Ciphertext, LockoutPolicy, NewOidcClient, NewSigningKey, OidcClient, SigninLockout, SigningKey,
 };

@@ -65,6 +65,7 @@ mod instance_profiles;
 mod policies;
 mod providers;
 mod roles;
+mod sealed;
 mod service;
 mod tags;
 mod users;

@@ -615,6 +615,31 @@ pub trait ServiceStore: Send + Sync {
     async fn purge_expired_once(&self, now: OffsetDateTime) -> Result<u64>;
 }
 
+/// Every value sealed under the master key, for re-sealing them under a new one.
+#[async_trait]
+pub trait SealedStore: Send + Sync {
+    /// Up to `limit` sealed values of `kind`, in record order, after the record `after` (from
+    /// the start when `None`). Retired signing keys are included. A snapshot per page: a
+    /// caller walking the pages while others write sees each record that exists throughout
+    /// at least once.
+    async fn list_sealed(
+        &self,
+        kind: SealedKind,
+        after: Option<&SealedId>,
+        limit: u32,
+    ) -> Result<Vec<SealedValue>>;
+    /// Replaces a record's sealed value with `new` if it still is `old` (compare-and-swap, so
+    /// a concurrent change is never overwritten). `false` when the record is gone or holds
+    /// something else. An access key's or MFA device's account generation is bumped, as by
+    /// any write of its entities; signing keys are bookkeeping and bump nothing.
+    async fn replace_sealed(
+        &self,
+        id: &SealedId,
+        old: &Ciphertext,
+        new: &Ciphertext,
+    ) -> Result<bool>;
+}
+
 /// The whole storage interface.
 pub trait Store:
     AccountStore
@@ -628,6 +653,7 @@ pub trait Store:
     + TagStore
     + AuthzStore
     + ServiceStore
+    + SealedStore
     + std::fmt::Debug
 {
 }
@@ -644,6 +670,7 @@ impl<T> Store for T where
         + TagStore
         + AuthzStore
         + ServiceStore
+        + SealedStore
         + std::fmt::Debug
 {
 }
