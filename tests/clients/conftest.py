@@ -266,6 +266,13 @@ def pytest_configure(config):
         # Never fall back to SQLite: a green run would claim PostgreSQL coverage it did not have.
         pytest.exit("the postgres backend needs PORTCULLIS_TEST_DATABASE_URL (eval \"$(scripts/pg.sh start DIR)\")",
                     returncode=4)
+    if backend == "postgres":
+        try:
+            psql(BASE_DATABASE_URL, "SELECT 1")
+        except (OSError, subprocess.SubprocessError) as e:
+            detail = getattr(e, "stderr", None) or e
+            pytest.exit(f"the postgres backend cannot reach PORTCULLIS_TEST_DATABASE_URL with psql: {detail}",
+                        returncode=4)
 
 
 def backend_line():
