@@ -5,8 +5,11 @@
 //! - `portcullis metadata`: the instance metadata service of one machine
 //!   (see `metadata.rs`); `portcullis credential-process` prints its
 //!   credentials for the SDKs' `credential_process` setting.
+//! - `portcullis master-key generate|reseal`: master key rotation (see
+//!   `master_key.rs`).
 
 mod credential_process;
+mod master_key;
 mod metadata;
 mod policy;
 mod serve;
@@ -31,6 +34,9 @@ enum Command {
     Metadata(metadata::MetadataArgs),
     /// Print a metadata service's role credentials for `credential_process`.
     CredentialProcess(credential_process::CredentialProcessArgs),
+    /// Make a master key, or re-seal stored secrets under the current one.
+    #[command(subcommand)]
+    MasterKey(master_key::MasterKeyCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,6 +46,7 @@ fn main() -> std::process::ExitCode {
         Command::Policy(cmd) => policy::run(cmd),
         Command::Metadata(args) => metadata::run(args),
         Command::CredentialProcess(args) => credential_process::run(args),
+        Command::MasterKey(cmd) => master_key::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -62,6 +62,18 @@ fn parse_public_url(text: &str) -> Result<String, String> {
     Ok(text.trim_end_matches('/').to_owned())
 }
 
+/// The master key ring's environment: `PORTCULLIS_MASTER_KEY` and
+/// `PORTCULLIS_PREVIOUS_MASTER_KEYS` (the data directory's files otherwise).
+/// Environment only, no flags: a key on a command line is visible to every
+/// user of the machine.
+pub fn master_key_env() -> (Option<Zeroizing<String>>, Option<Zeroizing<String>>) {
+    let read = |name| std::env::var(name).ok().map(Zeroizing::new);
+    (
+        read(portcullis_server::secrets::MASTER_KEY_ENV),
+        read(portcullis_server::secrets::PREVIOUS_KEYS_ENV),
+    )
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -80,9 +92,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
         _ => None,
     };
-    config.master_key = std::env::var("PORTCULLIS_MASTER_KEY")
-        .ok()
-        .map(Zeroizing::new);
+    (config.master_key, config.previous_master_keys) = master_key_env();
     config.root_credentials = match (
         std::env::var("PORTCULLIS_ROOT_ACCESS_KEY_ID"),
         std::env::var("PORTCULLIS_ROOT_SECRET_ACCESS_KEY"),
@@ -115,6 +125,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         println!("  data:    {}", data_dir.display());
         let public = portcullis_server::idp::public_url(&state.config);
         println!("  portal:  {public}/portal/ (OIDC issuer {public}/oidc)");
+        let previous = state.master_key.previous_ids();
+        if previous.is_empty() {
+            println!("  master key: {}", state.master_key.current_id());
+        } else {
+            let previous: Vec<String> = previous.iter().map(ToString::to_string).collect();
+            println!(
+                "  master key: {} (previous, open only: {})",
+                state.master_key.current_id(),
+                previous.join(", ")
+            );
+        }
         match notice {
             RootKeyNotice::Generated(creds) => {
                 println!(

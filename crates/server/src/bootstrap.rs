@@ -28,7 +28,7 @@ pub enum StartError {
     },
     #[error("cannot open the database: {0}")]
     Store(#[from] portcullis_store::StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Secrets(#[from] crate::secrets::SecretsError),
     #[error("{0}")]
     Catalog(#[from] crate::managed::CatalogError),
@@ -75,10 +75,17 @@ pub async fn start(config: Config) -> Result<(Arc<AppState>, RootKeyNotice), Sta
         }
         None => Arc::new(SqlStore::open_sqlite(&config.data_dir).await?),
     };
-    let master_key = match &config.master_key {
-        Some(text) => MasterKey::from_base64(text)?,
-        None => MasterKey::load_or_create(&config.data_dir.join("master.key"))?,
-    };
+    let master_key = MasterKey::load(
+        &config.data_dir,
+        config.master_key.as_deref().map(String::as_str),
+        config.previous_master_keys.as_deref().map(String::as_str),
+        true,
+    )?;
+    tracing::info!(
+        current = %master_key.current_id(),
+        previous = ?master_key.previous_ids(),
+        "master key ring"
+    );
     let now = time::OffsetDateTime::now_utc();
     store.ensure_account(&config.account_id, now).await?;
     let notice = ensure_root_key(store.as_ref(), &master_key, &config, now).await?;

@@ -30,6 +30,10 @@ pub struct Config {
     pub root_credentials: Option<RootCredentials>,
     /// The master key (base64) instead of `DATA_DIR/master.key`.
     pub master_key: Option<Zeroizing<String>>,
+    /// Previous master keys (comma-separated base64), which open but never
+    /// seal, instead of `DATA_DIR/master.key.previous`: the overlap of a
+    /// rotation (see `secrets`).
+    pub previous_master_keys: Option<Zeroizing<String>>,
     /// HTTPS: a PEM certificate chain and private key.
     pub tls: Option<TlsConfig>,
     pub max_body_bytes: usize,
@@ -73,6 +77,7 @@ impl Config {
             database_url: None,
             root_credentials: None,
             master_key: None,
+            previous_master_keys: None,
             tls: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             public_url: None,

@@ -192,7 +192,7 @@ pub enum TokenError {
     Invalid,
     #[error("The security token included in the request is expired")]
     Expired,
-    #[error("{0}")]
+    #[error(transparent)]
     Keys(#[from] SecretsError),
     #[error("{0}")]
     Store(#[from] portcullis_store::StoreError),
@@ -221,7 +221,7 @@ impl fmt::Debug for TokenKeys {
     }
 }
 
-fn key_context(generation: u64) -> String {
+pub(crate) fn key_context(generation: u64) -> String {
     format!("{TOKEN_KEY_PURPOSE}:{generation}")
 }
 

@@ -96,7 +96,7 @@ fn thumbprint(public: &[u8]) -> String {
     b64url(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()).as_ref())
 }
 
-fn seal_context(generation: u64) -> String {
+pub(crate) fn seal_context(generation: u64) -> String {
     format!("{PURPOSE}:{generation}")
 }
 
