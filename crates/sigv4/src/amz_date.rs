@@ -25,20 +25,25 @@ impl AmzDate {
     /// Parses `YYYYMMDDTHHMMSSZ`.
     #[must_use]
     pub fn parse_iso8601_basic(s: &str) -> Option<Self> {
-        let b = s.as_bytes();
-        if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        Self::parse_iso8601_basic_bytes(s.as_bytes())
+    }
+
+    /// [`Self::parse_iso8601_basic`] of header bytes, which need no UTF-8
+    /// check first: only ASCII digits and `T`/`Z` are accepted.
+    pub(crate) fn parse_iso8601_basic_bytes(b: &[u8]) -> Option<Self> {
+        let text: [u8; 16] = b.try_into().ok()?;
+        if text[8] != b'T' || text[15] != b'Z' {
             return None;
         }
-        let year = digits(b.get(0..4)?)?;
-        let month = digits(b.get(4..6)?)?;
-        let day = digits(b.get(6..8)?)?;
-        let hour = digits(b.get(9..11)?)?;
-        let minute = digits(b.get(11..13)?)?;
-        let second = digits(b.get(13..15)?)?;
-        let mut date = Self::from_civil(year, month, day, hour, minute, second)?;
+        let year = digits(&text[0..4])?;
+        let month = digits(&text[4..6])?;
+        let day = digits(&text[6..8])?;
+        let hour = digits(&text[9..11])?;
+        let minute = digits(&text[11..13])?;
+        let second = digits(&text[13..15])?;
         // Valid input is already the canonical text: keep it as received.
-        date.text.copy_from_slice(b);
-        Some(date)
+        let unix = unix_from_civil(year, month, day, hour, minute, second)?;
+        Some(Self { unix, text })
     }
 
     /// Parses an HTTP date in IMF-fixdate form, `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -111,24 +116,7 @@ impl AmzDate {
     }
 
     fn from_civil(year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i64) -> Option<Self> {
-        // Unix seconds cover years 1970..=9999 here (`from_unix_seconds`
-        // clamps), so reject the rest rather than alias them.
-        if !(1970..=9999).contains(&year) {
-            return None;
-        }
-        if !(1..=12).contains(&month)
-            || day < 1
-            || day > days_in_month(year, month)
-            || hour > 23
-            || min > 59
-            || sec > 59
-        {
-            return None;
-        }
-        let days = days_from_civil(year, month, day);
-        Some(Self::from_unix_seconds(
-            days * 86_400 + hour * 3600 + min * 60 + sec,
-        ))
+        unix_from_civil(year, month, day, hour, min, sec).map(Self::from_unix_seconds)
     }
 
     /// `YYYYMMDDTHHMMSSZ`.
@@ -136,6 +124,11 @@ impl AmzDate {
     pub fn as_str(&self) -> &str {
         // The text is built from ASCII digits and letters only.
         std::str::from_utf8(&self.text).unwrap_or("")
+    }
+
+    /// The text as bytes, without the UTF-8 check of [`Self::as_str`].
+    pub(crate) fn text(&self) -> &[u8; 16] {
+        &self.text
     }
 
     /// `YYYYMMDD`, the date of a credential scope.
@@ -161,6 +154,27 @@ impl fmt::Debug for AmzDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AmzDate({})", self.as_str())
     }
+}
+
+/// Seconds since the Unix epoch of a UTC civil time, `None` when a field is
+/// out of range.
+fn unix_from_civil(year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i64) -> Option<i64> {
+    // Unix seconds cover years 1970..=9999 here (`from_unix_seconds`
+    // clamps), so reject the rest rather than alias them.
+    if !(1970..=9999).contains(&year) {
+        return None;
+    }
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || min > 59
+        || sec > 59
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(days * 86_400 + hour * 3600 + min * 60 + sec)
 }
 
 fn digits(b: &[u8]) -> Option<i64> {

@@ -3,6 +3,7 @@
 //! SignedHeaders=host;x-amz-date, Signature=<64 hex>`.
 
 use crate::error::{Component, IncompleteReason};
+use crate::signature::{Signature, decode_hex32};
 use crate::string_to_sign::ALGORITHM;
 
 /// The SigV4A algorithm name, rejected with its own message.
@@ -97,6 +98,91 @@ pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, Vec<I
         }
         _ => Err(problems),
     }
+}
+
+/// An `Authorization` header in the exact layout the AWS SDKs and CLI write,
+/// `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=<64 hex>`
+/// (the separators `, ` or `,`), read in one pass over the raw bytes.
+pub(crate) struct CommonLayout<'a> {
+    pub credential: &'a str,
+    /// Where the four `/` of the credential are.
+    pub slashes: [usize; 4],
+    pub signed_headers: &'a str,
+    pub signature: Signature,
+}
+
+/// Reads the header when it is in the common layout and valid, `None`
+/// otherwise. Whatever this accepts, [`parse_authorization`] accepts with the
+/// same components; everything else (another order, other spacing, unknown
+/// parameters, any problem) is left to it, so the two cannot disagree.
+pub(crate) fn parse_common_layout(raw: &[u8]) -> Option<CommonLayout<'_>> {
+    let rest = raw.strip_prefix(b"AWS4-HMAC-SHA256 Credential=")?;
+
+    // Credential: ASCII up to the first comma, exactly four slashes, no blank
+    // at either end (the general parser would trim it).
+    let mut slashes = [0usize; 4];
+    let mut n = 0;
+    let mut end = None;
+    for (i, &b) in rest.iter().enumerate() {
+        match b {
+            b',' => {
+                end = Some(i);
+                break;
+            }
+            b'/' => {
+                *slashes.get_mut(n)? = i;
+                n += 1;
+            }
+            0x80.. => return None,
+            _ => {}
+        }
+    }
+    let end = end?;
+    let credential = rest.get(..end)?;
+    if n != 4 || is_blank(credential.first()) || is_blank(credential.last()) {
+        return None;
+    }
+    let rest = after_separator(rest.get(end..)?)?.strip_prefix(b"SignedHeaders=")?;
+
+    // Signed headers: what `check_signed_headers` accepts, up to the comma.
+    let mut previous = b';';
+    let mut end = None;
+    for (i, &b) in rest.iter().enumerate() {
+        let ok = match b {
+            b',' => {
+                end = Some(i);
+                break;
+            }
+            b';' => previous != b';',
+            _ => b.is_ascii_graphic() && !b.is_ascii_uppercase(),
+        };
+        if !ok {
+            return None;
+        }
+        previous = b;
+    }
+    let end = end?;
+    let signed_headers = rest.get(..end)?;
+    if signed_headers.is_empty() || previous == b';' {
+        return None;
+    }
+    let signature = after_separator(rest.get(end..)?)?.strip_prefix(b"Signature=")?;
+    Some(CommonLayout {
+        credential: std::str::from_utf8(credential).ok()?,
+        slashes,
+        signed_headers: std::str::from_utf8(signed_headers).ok()?,
+        signature: Signature::from_bytes(decode_hex32(signature)?),
+    })
+}
+
+fn is_blank(b: Option<&u8>) -> bool {
+    matches!(b, Some(b' ' | b'\t'))
+}
+
+/// `rest` with its leading `, ` or `,` removed.
+fn after_separator(rest: &[u8]) -> Option<&[u8]> {
+    let rest = rest.strip_prefix(b",")?;
+    Some(rest.strip_prefix(b" ").unwrap_or(rest))
 }
 
 fn trim_sp(s: &str) -> &str {

@@ -8,8 +8,10 @@
 use std::fmt;
 use std::ops::Range;
 
+use aws_lc_rs::digest;
+
 use crate::error::SigV4Error;
-use crate::request::{Headers, Request};
+use crate::request::{Headers, Request, is_name_bytes};
 
 /// How the path becomes the canonical URI.
 ///
@@ -113,77 +115,286 @@ pub(crate) struct QueryRules {
     pub skip_session_token: bool,
 }
 
-/// Builds the canonical request into `out` (cleared first).
-pub(crate) fn build<H: Headers + ?Sized>(
-    out: &mut CanonicalRequest,
+/// Where the canonical request goes: a [`CanonicalRequest`] when its text is
+/// wanted (errors, tests, the public accessor), or straight into SHA-256
+/// ([`HashSink`]) on the verification path, which needs only its digest.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+    fn byte(&mut self, b: u8);
+    /// Bytes written so far.
+    fn written(&self) -> usize;
+    /// The bytes `range` of the output are a session token.
+    fn secret(&mut self, range: Range<usize>);
+}
+
+impl Sink for CanonicalRequest {
+    fn put(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+    fn byte(&mut self, b: u8) {
+        self.bytes.push(b);
+    }
+    fn written(&self) -> usize {
+        self.bytes.len()
+    }
+    fn secret(&mut self, range: Range<usize>) {
+        self.secrets.push(range);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+    fn written(&self) -> usize {
+        self.len()
+    }
+    fn secret(&mut self, _range: Range<usize>) {}
+}
+
+/// Bytes kept on the stack before they are handed to SHA-256: a typical IAM
+/// or STS canonical request (200–300 bytes) is hashed in one call, like the
+/// floor it is measured against; a larger one (a session token adds 400 or
+/// more) streams through a digest context, still without a heap buffer.
+const HASH_BUFFER: usize = 512;
+
+/// A [`Sink`] that hashes what is written to it.
+pub(crate) struct HashSink {
+    buf: [u8; HASH_BUFFER],
+    len: usize,
+    total: usize,
+    context: Option<digest::Context>,
+}
+
+impl HashSink {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: [0; HASH_BUFFER],
+            len: 0,
+            total: 0,
+            context: None,
+        }
+    }
+
+    fn flush(&mut self) {
+        let context = self
+            .context
+            .get_or_insert_with(|| digest::Context::new(&digest::SHA256));
+        context.update(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
+
+    /// The SHA-256 of everything written.
+    pub(crate) fn finish(mut self) -> [u8; 32] {
+        let pending = self.buf.get(..self.len).unwrap_or_default();
+        let d = match self.context.take() {
+            None => digest::digest(&digest::SHA256, pending),
+            Some(mut context) => {
+                context.update(pending);
+                context.finish()
+            }
+        };
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        out
+    }
+}
+
+impl HashSink {
+    /// `put` when `bytes` does not fit in what is left of the buffer.
+    #[cold]
+    fn put_slow(&mut self, bytes: &[u8]) {
+        self.flush();
+        if let Some(dst) = self.buf.get_mut(..bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len = bytes.len();
+        } else if let Some(context) = self.context.as_mut() {
+            context.update(bytes);
+        }
+    }
+}
+
+impl Sink for HashSink {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.total += bytes.len();
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.put_slow(bytes),
+        }
+    }
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+    #[inline]
+    fn written(&self) -> usize {
+        self.total
+    }
+    fn secret(&mut self, _range: Range<usize>) {}
+}
+
+/// Builds the canonical request into `out`, which starts empty.
+pub(crate) fn build<H: Headers + ?Sized, S: Sink>(
+    out: &mut S,
     req: &Request<'_, H>,
     signed_headers: &str,
     query: QueryRules,
     uri: UriEncoding,
-    payload_hash: &str,
+    payload_hash: &[u8],
 ) -> Result<(), SigV4Error> {
-    out.bytes.clear();
-    out.secrets.clear();
-    // Enough for a typical request, so the buffer grows at most once.
-    out.bytes
-        .reserve(384 + req.path.len() + req.query.len() + 2 * signed_headers.len());
-    let b = &mut out.bytes;
-    b.extend_from_slice(req.method.as_bytes());
-    b.push(b'\n');
-    canonical_uri(b, req.path, uri);
-    b.push(b'\n');
+    out.put(req.method.as_bytes());
+    out.byte(b'\n');
+    canonical_uri(out, req.path, uri);
+    out.byte(b'\n');
     canonical_query(out, req.query, query)?;
-    let b = &mut out.bytes;
-    b.push(b'\n');
-    for name in signed_headers.split(';') {
-        b.extend_from_slice(name.as_bytes());
-        b.push(b':');
-        let start = b.len();
+    out.byte(b'\n');
+    if !canonical_headers_in_one_walk(out, req, signed_headers) {
+        for name in signed_headers.split(';') {
+            out.put(name.as_bytes());
+            out.byte(b':');
+            let start = out.written();
+            let mut first = true;
+            req.for_each_value(name, |v| {
+                if !first {
+                    out.byte(b',');
+                }
+                first = false;
+                push_trimmed(out, v);
+            });
+            end_header(out, name.as_bytes(), start);
+        }
+    }
+    out.byte(b'\n');
+    out.put(signed_headers.as_bytes());
+    out.byte(b'\n');
+    out.put(payload_hash);
+    Ok(())
+}
+
+/// The names in a `SignedHeaders` value. A byte loop: the names are short,
+/// and `str::split` sets up a `memchr` for each.
+pub(crate) fn names(signed_headers: &str) -> impl Iterator<Item = &[u8]> {
+    signed_headers.as_bytes().split(|&b| b == b';')
+}
+
+/// Marks a session token's value as secret and ends its line.
+fn end_header<S: Sink>(out: &mut S, name: &[u8], start: usize) {
+    if name == b"x-amz-security-token" {
+        let end = out.written();
+        out.secret(start..end);
+    }
+    out.byte(b'\n');
+}
+
+/// Signed headers matched in one walk over the request headers when there
+/// are at most this many (SDKs sign 3 to 8)…
+const MAX_SIGNED: usize = 16;
+/// … and at most this many header values among them.
+const MAX_VALUES: usize = 32;
+
+/// The canonical header lines, in the order of `signed_headers`, from one
+/// walk over the request headers (instead of one per signed header). Returns
+/// false, having written nothing, when there are too many headers to keep
+/// track of on the stack; the caller then walks once per name.
+fn canonical_headers_in_one_walk<H: Headers + ?Sized, S: Sink>(
+    out: &mut S,
+    req: &Request<'_, H>,
+    signed_headers: &str,
+) -> bool {
+    let mut names: [&[u8]; MAX_SIGNED] = [&[]; MAX_SIGNED];
+    let mut count = 0;
+    for name in self::names(signed_headers) {
+        let Some(slot) = names.get_mut(count) else {
+            return false;
+        };
+        *slot = name;
+        count += 1;
+    }
+    let names = names.get(..count).unwrap_or_default();
+    // (index of the first equal signed name, value), in request order.
+    let mut values: [(usize, &[u8]); MAX_VALUES] = [(0, &[]); MAX_VALUES];
+    let mut found = 0;
+    let mut overflow = false;
+    req.headers.for_each(|h, v| {
+        if let Some(i) = names.iter().position(|n| is_name_bytes(h, n)) {
+            match values.get_mut(found) {
+                Some(slot) => {
+                    *slot = (i, v);
+                    found += 1;
+                }
+                None => overflow = true,
+            }
+        }
+    });
+    if overflow {
+        return false;
+    }
+    let values = values.get(..found).unwrap_or_default();
+    for name in names {
+        let first_equal = names.iter().position(|n| n == name).unwrap_or(0);
+        out.put(name);
+        out.byte(b':');
+        let start = out.written();
         let mut first = true;
-        req.for_each_value(name, |v| {
+        for (_, v) in values.iter().filter(|(i, _)| *i == first_equal) {
             if !first {
-                b.push(b',');
+                out.byte(b',');
             }
             first = false;
-            push_trimmed(b, v);
-        });
-        if name == "x-amz-security-token" {
-            out.secrets.push(start..b.len());
+            push_trimmed(out, v);
         }
-        b.push(b'\n');
+        if first
+            && *name == b"host"
+            && let Some(authority) = req.authority
+        {
+            push_trimmed(out, authority.as_bytes());
+        }
+        end_header(out, name, start);
     }
-    b.push(b'\n');
-    b.extend_from_slice(signed_headers.as_bytes());
-    b.push(b'\n');
-    b.extend_from_slice(payload_hash.as_bytes());
-    Ok(())
+    true
 }
 
 /// Appends `v` with leading and trailing whitespace removed and each inner run
 /// of whitespace (including obsolete line folding) replaced by one space.
-fn push_trimmed(out: &mut Vec<u8>, v: &[u8]) {
-    let is_ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
-    // Most values need no change: copy them whole.
-    let clean = v.first().is_none_or(|c| !is_ws(c))
-        && v.last().is_none_or(|c| !is_ws(c))
-        && !v.iter().any(|c| matches!(c, b'\t' | b'\r' | b'\n'))
-        && !v.windows(2).any(|w| w == b"  ");
-    if clean {
-        out.extend_from_slice(v);
+fn push_trimmed<S: Sink>(out: &mut S, v: &[u8]) {
+    let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    // Most values need no change: one pass finds out, then they are copied
+    // whole. A value is clean when it has no tab, CR or LF, no leading or
+    // trailing space and no two spaces in a row.
+    // Written as folds without early exit so that they compile to SIMD.
+    let (Some(&first), Some(&last)) = (v.first(), v.last()) else {
+        return;
+    };
+    let controls = v
+        .iter()
+        .fold(false, |acc, &c| acc | matches!(c, b'\t' | b'\r' | b'\n'));
+    let double_spaces = v
+        .iter()
+        .zip(v.get(1..).unwrap_or_default())
+        .fold(false, |acc, (&a, &b)| acc | ((a == b' ') & (b == b' ')));
+    if !(controls | double_spaces) && first != b' ' && last != b' ' {
+        out.put(v);
         return;
     }
     let mut in_space = false;
     let mut started = false;
-    for c in v {
+    for &c in v {
         if is_ws(c) {
             in_space = started;
         } else {
             if in_space {
-                out.push(b' ');
+                out.byte(b' ');
                 in_space = false;
             }
             started = true;
-            out.push(*c);
+            out.byte(c);
         }
     }
 }
@@ -194,18 +405,18 @@ fn is_unreserved(c: u8) -> bool {
 
 /// Percent-encodes every byte but the RFC 3986 unreserved ones (and `/` when
 /// `keep_slash`), with upper-case hex.
-pub(crate) fn encode_into(out: &mut Vec<u8>, bytes: &[u8], keep_slash: bool) {
+pub(crate) fn encode_into<S: Sink + ?Sized>(out: &mut S, bytes: &[u8], keep_slash: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &c in bytes {
         if is_unreserved(c) || (keep_slash && c == b'/') {
-            out.push(c);
+            out.byte(c);
         } else {
-            out.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
+            out.put(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
         }
     }
 }
 
-fn canonical_uri(out: &mut Vec<u8>, path: &str, rules: UriEncoding) {
+fn canonical_uri<S: Sink>(out: &mut S, path: &str, rules: UriEncoding) {
     let path = if path.is_empty() { "/" } else { path };
     // `POST /`, every IAM and STS request, and any path without an empty or
     // dot segment come out of normalisation unchanged.
@@ -306,11 +517,7 @@ pub(crate) fn query_pairs(query: &str) -> Result<Vec<QueryPair>, SigV4Error> {
     Ok(pairs)
 }
 
-fn canonical_query(
-    out: &mut CanonicalRequest,
-    query: &str,
-    rules: QueryRules,
-) -> Result<(), SigV4Error> {
+fn canonical_query<S: Sink>(out: &mut S, query: &str, rules: QueryRules) -> Result<(), SigV4Error> {
     if query.is_empty() {
         return Ok(());
     }
@@ -332,14 +539,15 @@ fn canonical_query(
     encoded.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for (i, (k, v, is_token)) in encoded.iter().enumerate() {
         if i > 0 {
-            out.bytes.push(b'&');
+            out.byte(b'&');
         }
-        out.bytes.extend_from_slice(k);
-        out.bytes.push(b'=');
-        let start = out.bytes.len();
-        out.bytes.extend_from_slice(v);
+        out.put(k);
+        out.byte(b'=');
+        let start = out.written();
+        out.put(v);
         if *is_token {
-            out.secrets.push(start..out.bytes.len());
+            let end = out.written();
+            out.secret(start..end);
         }
     }
     Ok(())

@@ -30,9 +30,17 @@ pub trait Headers {
 }
 
 /// Whether the header name `n` is `lower` (ASCII lowercase), in any case.
+#[inline]
 pub(crate) fn is_name(n: &str, lower: &str) -> bool {
+    is_name_bytes(n, lower.as_bytes())
+}
+
+/// [`is_name`] with `lower` as bytes.
+#[inline]
+pub(crate) fn is_name_bytes(n: &str, lower: &[u8]) -> bool {
+    let n = n.as_bytes();
     // `http::HeaderMap` names are lowercase already: try the exact match first.
-    n == lower || (n.len() == lower.len() && n.eq_ignore_ascii_case(lower))
+    n.len() == lower.len() && (n == lower || n.eq_ignore_ascii_case(lower))
 }
 
 impl Headers for http::HeaderMap {

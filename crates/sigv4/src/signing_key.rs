@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_lc_rs::hmac;
@@ -145,11 +145,14 @@ pub struct SigningKeyCache {
 
 #[derive(Default)]
 struct Shard {
-    map: HashMap<Box<str>, Entry>,
+    /// Keyed by the cache's hash of the id.
+    map: HashMap<u64, Entry, BuildHasherDefault<PreHashed>>,
     tick: u64,
 }
 
 struct Entry {
+    /// `akid/date/region/service`.
+    id: Box<str>,
     secret: SecretKey,
     key: Arc<SigningKey>,
     used: u64,
@@ -232,8 +235,11 @@ impl SigningKeyCache {
         secret: &SecretKey,
         derive: impl FnOnce() -> SigningKey,
     ) -> Arc<SigningKey> {
-        let shard_index =
-            usize::try_from(self.hasher.hash_one(id) % (self.shards.len() as u64)).unwrap_or(0);
+        // One keyed hash of the id picks the shard (bits 32..) and is the
+        // key within it (hashbrown uses the low and the top bits), so a hit
+        // hashes the id once.
+        let hash = self.hasher.hash_one(id);
+        let shard_index = usize::try_from((hash >> 32) % (self.shards.len() as u64)).unwrap_or(0);
         let Some(shard) = self.shards.get(shard_index) else {
             return Arc::new(derive());
         };
@@ -241,7 +247,8 @@ impl SigningKeyCache {
             let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
             let shard = &mut *guard;
             shard.tick += 1;
-            if let Some(entry) = shard.map.get_mut(id)
+            if let Some(entry) = shard.map.get_mut(&hash)
+                && *entry.id == *id
                 && entry.secret.same_as(secret)
             {
                 entry.used = shard.tick;
@@ -253,25 +260,47 @@ impl SigningKeyCache {
         let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
         let shard = &mut *guard;
         shard.tick += 1;
-        if !shard.map.contains_key(id) && shard.map.len() >= self.per_shard {
+        if !shard.map.contains_key(&hash) && shard.map.len() >= self.per_shard {
             let oldest = shard
                 .map
                 .iter()
                 .min_by_key(|(_, e)| e.used)
-                .map(|(k, _)| k.clone());
+                .map(|(h, _)| *h);
             if let Some(oldest) = oldest {
                 shard.map.remove(&oldest);
             }
         }
+        // A different id with the same 64-bit hash (or a rotated secret)
+        // is replaced: the cache then misses more, never answers wrongly.
         shard.map.insert(
-            id.into(),
+            hash,
             Entry {
+                id: id.into(),
                 secret: secret.clone(),
                 key: Arc::clone(&key),
                 used: shard.tick,
             },
         );
         key
+    }
+}
+
+/// The hasher of a shard's map, whose keys are already keyed hashes.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; fold anything else in rather than drop it.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 

@@ -61,6 +61,55 @@ impl StringToSign {
     }
 }
 
+/// Room on the stack for a string to sign: 16 + 1 + 16 + 1 + 64 + 1 bytes
+/// around a scope of up to 93 (ordinary scopes are about 40).
+const INLINE_STRING_TO_SIGN: usize = 192;
+
+/// The bytes of a [`StringToSign`], built on the stack when the scope is of
+/// ordinary length: the verification path needs them only to HMAC them.
+pub(crate) enum StringToSignBytes {
+    Inline {
+        buf: [u8; INLINE_STRING_TO_SIGN],
+        len: usize,
+    },
+    Heap(StringToSign),
+}
+
+impl StringToSignBytes {
+    pub(crate) fn new(time: &AmzDate, scope: &str, canonical_request_sha256: &[u8; 32]) -> Self {
+        let mut buf = [0u8; INLINE_STRING_TO_SIGN];
+        let parts: [&[u8]; 6] = [
+            ALGORITHM.as_bytes(),
+            b"\n",
+            time.text(),
+            b"\n",
+            scope.as_bytes(),
+            b"\n",
+        ];
+        let mut len = 0;
+        for part in parts {
+            let Some(dst) = buf.get_mut(len..len + part.len()) else {
+                return Self::Heap(StringToSign::new(time, scope, canonical_request_sha256));
+            };
+            dst.copy_from_slice(part);
+            len += part.len();
+        }
+        let Some(dst) = buf.get_mut(len..len + 64) else {
+            return Self::Heap(StringToSign::new(time, scope, canonical_request_sha256));
+        };
+        crate::signature::hex_into(dst, canonical_request_sha256);
+        len += 64;
+        Self::Inline { buf, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { buf, len } => buf.get(..*len).unwrap_or_default(),
+            Self::Heap(s) => s.as_bytes(),
+        }
+    }
+}
+
 impl fmt::Display for StringToSign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)

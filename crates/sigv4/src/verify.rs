@@ -16,8 +16,8 @@ use aws_lc_rs::digest;
 use subtle::ConstantTimeEq;
 
 use crate::amz_date::{AmzDate, MAX_SKEW_SECONDS};
-use crate::authorization::parse_authorization;
-use crate::canonical::{self, CanonicalRequest, QueryRules, UriEncoding};
+use crate::authorization::{parse_authorization, parse_common_layout};
+use crate::canonical::{self, CanonicalRequest, HashSink, QueryRules, Sink, UriEncoding};
 use crate::error::{
     IncompleteReason, IncompleteSignature, MismatchReason, PresignedExpired, RequestExpired,
     ScopeProblem, SigV4Error,
@@ -27,7 +27,7 @@ use crate::request::{Headers, Request, is_name};
 use crate::signature::{Signature, decode_hex32};
 use crate::signing_key::{SecretKey, SigningKey, SigningKeyCache};
 use crate::streaming::{ChunkedDecoder, StreamingSeed};
-use crate::string_to_sign::{CredentialScope, StringToSign};
+use crate::string_to_sign::{CredentialScope, StringToSign, StringToSignBytes};
 
 /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -197,16 +197,37 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                     .into(),
             )),
             (Some(raw), None) => {
+                // What every SDK sends, read in one pass; anything else takes
+                // the general path below, which gives the same result for
+                // this layout and names every problem otherwise.
+                let date_value = seen
+                    .x_amz_date
+                    .map(|d| (d, true))
+                    .or_else(|| seen.date.map(|d| (d, false)));
+                if let Some(header) = parse_common_layout(raw)
+                    && let Some((raw_date, iso)) = date_value
+                {
+                    return Ok(Self {
+                        request,
+                        form: AuthForm::Header,
+                        credential: Credential {
+                            text: Cow::Borrowed(header.credential),
+                            slashes: header.slashes,
+                        },
+                        signed_headers: Cow::Borrowed(header.signed_headers),
+                        signature: Some(header.signature),
+                        date: parse_date(raw_date, iso)?,
+                        session_token: seen.security_token.map(String::from_utf8_lossy),
+                        content_sha256,
+                        decoded_content_length,
+                    });
+                }
                 let Ok(value) = std::str::from_utf8(raw) else {
                     return Err(SigV4Error::incomplete(
                         IncompleteReason::NotKeyValue(String::from_utf8_lossy(raw).into_owned()),
                         None,
                     ));
                 };
-                let date_value = seen
-                    .x_amz_date
-                    .map(|d| (d, true))
-                    .or_else(|| seen.date.map(|d| (d, false)));
                 let parsed = parse_authorization(value);
                 let mut problems = parsed.as_ref().err().cloned().unwrap_or_default();
                 if date_value.is_none()
@@ -328,7 +349,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     ) -> Result<CanonicalRequest, SigV4Error> {
         let (payload_hash, _) = self.payload_hash(payload, rules)?;
         let mut out = CanonicalRequest::default();
-        self.build_canonical(&mut out, payload_hash.as_str(), rules)?;
+        self.build_canonical(&mut out, payload_hash.as_bytes(), rules)?;
         Ok(out)
     }
 
@@ -342,10 +363,10 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         )
     }
 
-    fn build_canonical(
+    fn build_canonical<S: Sink>(
         &self,
-        out: &mut CanonicalRequest,
-        payload_hash: &str,
+        out: &mut S,
+        payload_hash: &[u8],
         rules: &Rules,
     ) -> Result<(), SigV4Error> {
         let presigned = matches!(self.form, AuthForm::Presigned { .. });
@@ -366,15 +387,19 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     pub fn verify(&self, params: VerifyParams<'_>) -> Result<Authenticated, SigV4Error> {
         let rules = params.rules;
         self.check_time(params.now)?;
-        if !self.signed_headers().any(|h| h == "host") {
+        if !canonical::names(&self.signed_headers).any(|h| h == b"host") {
             return Err(SigV4Error::mismatch(MismatchReason::HostNotSigned));
         }
         self.check_scope(rules)?;
         let (payload_hash, payload_check) = self.payload_hash(params.payload, rules)?;
 
-        let mut canonical = CanonicalRequest::default();
-        self.build_canonical(&mut canonical, payload_hash.as_str(), rules)?;
-        let string_to_sign = self.string_to_sign(&canonical);
+        // The canonical request goes straight into SHA-256 and the string to
+        // sign is built on the stack; their text is only made again (below)
+        // when the signature does not match and the error must show it.
+        let mut hasher = HashSink::new();
+        self.build_canonical(&mut hasher, payload_hash.as_bytes(), rules)?;
+        let string_to_sign =
+            StringToSignBytes::new(&self.date, self.credential.scope_text(), &hasher.finish());
 
         let scope = self.scope();
         let derive = || SigningKey::derive(params.secret, scope.date, scope.region, scope.service);
@@ -388,9 +413,11 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             .as_ref()
             .is_some_and(|claimed| bool::from(claimed.ct_eq(&computed)));
         if !matches {
+            let mut canonical = CanonicalRequest::default();
+            self.build_canonical(&mut canonical, payload_hash.as_bytes(), rules)?;
             return Err(SigV4Error::mismatch(MismatchReason::Computed {
                 canonical_request: canonical.redacted().to_string(),
-                string_to_sign: string_to_sign.to_string(),
+                string_to_sign: self.string_to_sign(&canonical).to_string(),
             }));
         }
         // Only once the signature (which covers the declared digest) holds
@@ -414,8 +441,11 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             _ => None,
         };
         Ok(Authenticated {
-            credential: Credential::new(self.credential.text.as_ref().to_owned()),
-            signed_headers: self.signed_headers.as_ref().to_owned(),
+            credential: Credential {
+                text: SmallText::new(&self.credential.text),
+                slashes: self.credential.slashes,
+            },
+            signed_headers: SmallText::new(&self.signed_headers),
             session_token: self.session_token.as_deref().map(str::to_owned),
             request_time: self.date,
             form: self.form,
@@ -480,7 +510,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 got: terminator.to_owned(),
             });
         }
-        if scope.date != self.date.date() {
+        if scope.date.as_bytes() != self.date.text().get(..8).unwrap_or_default() {
             problems.push(ScopeProblem::Date {
                 scope: scope.date.to_owned(),
                 request: self.date.date().to_owned(),
@@ -573,10 +603,10 @@ enum PayloadLine<'r> {
 }
 
 impl PayloadLine<'_> {
-    fn as_str(&self) -> &str {
+    fn as_bytes(&self) -> &[u8] {
         match self {
-            Self::Hex(h) => h.as_str(),
-            Self::Text(t) => t,
+            Self::Hex(h) => h.as_bytes(),
+            Self::Text(t) => t.as_bytes(),
         }
     }
 }
@@ -601,8 +631,8 @@ pub enum PayloadCheck {
 
 /// Proof that a request's signature verified. Only this crate constructs it.
 pub struct Authenticated {
-    credential: Credential<String>,
-    signed_headers: String,
+    credential: Credential<SmallText<96>>,
+    signed_headers: SmallText<160>,
     session_token: Option<String>,
     request_time: AmzDate,
     form: AuthForm,
@@ -626,7 +656,7 @@ impl Authenticated {
     /// The headers the signature covers (lowercase); any other header may
     /// have been changed in transit.
     pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
-        self.signed_headers.split(';')
+        self.signed_headers.as_ref().split(';')
     }
 
     /// The session token sent with the request, if any.
@@ -676,6 +706,49 @@ impl fmt::Debug for Authenticated {
             .field("form", &self.form)
             .field("payload", &self.payload)
             .finish()
+    }
+}
+
+/// Text of up to `N` bytes kept inline, longer text on the heap: what
+/// [`Authenticated`] keeps of the request costs no allocation for ordinary
+/// credentials (about 60 bytes) and signed-header lists.
+#[derive(Clone)]
+enum SmallText<const N: usize> {
+    Inline { buf: [u8; N], len: usize },
+    Heap(Box<str>),
+}
+
+impl<const N: usize> SmallText<N> {
+    fn new(text: &str) -> Self {
+        let mut buf = [0u8; N];
+        match buf.get_mut(..text.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(text.as_bytes());
+                Self::Inline {
+                    buf,
+                    len: text.len(),
+                }
+            }
+            None => Self::Heap(text.into()),
+        }
+    }
+}
+
+impl<const N: usize> AsRef<str> for SmallText<N> {
+    fn as_ref(&self) -> &str {
+        match self {
+            // Copied whole from a `&str`, so always UTF-8.
+            Self::Inline { buf, len } => {
+                std::str::from_utf8(buf.get(..*len).unwrap_or_default()).unwrap_or_default()
+            }
+            Self::Heap(text) => text,
+        }
+    }
+}
+
+impl<const N: usize> fmt::Debug for SmallText<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_ref(), f)
     }
 }
 
@@ -783,14 +856,18 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 fn parse_date(raw: &[u8], iso: bool) -> Result<AmzDate, SigV4Error> {
-    let text = String::from_utf8_lossy(raw);
     let parsed = if iso {
-        AmzDate::parse_iso8601_basic(&text)
+        AmzDate::parse_iso8601_basic_bytes(raw)
     } else {
-        AmzDate::parse_http_date(&text)
+        std::str::from_utf8(raw)
+            .ok()
+            .and_then(AmzDate::parse_http_date)
     };
     parsed.ok_or_else(|| {
-        SigV4Error::incomplete(IncompleteReason::MalformedDate(text.into_owned()), None)
+        SigV4Error::incomplete(
+            IncompleteReason::MalformedDate(String::from_utf8_lossy(raw).into_owned()),
+            None,
+        )
     })
 }
 
