@@ -304,4 +304,95 @@ mod tests {
             vec![IncompleteReason::DuplicateComponent(Component::Signature)]
         );
     }
+
+    /// What the general parser makes of `value`, in the fast path's terms.
+    fn general(value: &[u8]) -> Option<(String, String, [u8; 32])> {
+        let text = std::str::from_utf8(value).ok()?;
+        let h = parse_authorization(text).ok()?;
+        let sig = decode_hex32(h.signature.as_bytes())?;
+        Some((h.credential.to_owned(), h.signed_headers.to_owned(), sig))
+    }
+
+    fn common(value: &[u8]) -> Option<(String, String, [u8; 32])> {
+        parse_common_layout(value).map(|c| {
+            // The slash positions are the credential's.
+            let found: Vec<usize> = c.credential.match_indices('/').map(|(i, _)| i).collect();
+            assert_eq!(found, c.slashes.to_vec(), "{}", c.credential);
+            (
+                c.credential.to_owned(),
+                c.signed_headers.to_owned(),
+                *c.signature.as_bytes(),
+            )
+        })
+    }
+
+    #[test]
+    fn common_layout_is_read_as_the_general_parser_reads_it() {
+        let compact = GOOD.replace(", ", ",");
+        for value in [GOOD, compact.as_str()] {
+            assert!(common(value.as_bytes()).is_some(), "{value}");
+            assert_eq!(common(value.as_bytes()), general(value.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn anything_off_the_common_layout_is_left_to_the_general_parser() {
+        let sig = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+        for value in [
+            // Other order, spacing, case, or extra parameters.
+            format!("AWS4-HMAC-SHA256 SignedHeaders=host, Credential=a/b/c/d/e, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256  Credential=a/b/c/d/e, SignedHeaders=host, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e ,SignedHeaders=host, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e,  SignedHeaders=host, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature={sig} "),
+            format!(" AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature={sig}"),
+            format!(
+                "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature={sig}, X=1"
+            ),
+            format!("AWS4-HMAC-SHA256 Credential= a/b/c/d/e, SignedHeaders=host, Signature={sig}"),
+            // Problems the general parser names.
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d, SignedHeaders=host, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e/f, SignedHeaders=host, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256 Credential=, SignedHeaders=host, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=Host, Signature={sig}"),
+            format!(
+                "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host;;x, Signature={sig}"
+            ),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host;, Signature={sig}"),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=, Signature={sig}"),
+            format!(
+                "AWS4-HMAC-SHA256 Credential=a/b/c/d/\u{e9}, SignedHeaders=host, Signature={sig}"
+            ),
+            // A signature that is not 64 hex digits verifies to a mismatch.
+            "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=00".to_owned(),
+            format!("AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature={sig}0"),
+            format!(
+                "AWS4-ECDSA-P256-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature={sig}"
+            ),
+        ] {
+            assert!(common(value.as_bytes()).is_none(), "{value}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any change to a header in the common layout either keeps it in
+        /// that layout, read as the general parser reads it, or leaves it to
+        /// the general parser.
+        #[test]
+        fn common_layout_never_disagrees_with_the_general_parser(
+            at in 0usize..GOOD.len(),
+            byte in proptest::prelude::any::<u8>(),
+            insert in proptest::prelude::any::<bool>(),
+        ) {
+            let mut value = GOOD.as_bytes().to_vec();
+            if insert {
+                value.insert(at, byte);
+            } else {
+                value[at] = byte;
+            }
+            if let Some(fast) = common(&value) {
+                proptest::prop_assert_eq!(Some(fast), general(&value));
+            }
+        }
+    }
 }

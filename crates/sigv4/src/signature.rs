@@ -187,4 +187,34 @@ mod tests {
         assert!(Signature::from_hex(&"a".repeat(65)).is_none());
         assert!(Signature::from_hex(&"g".repeat(64)).is_none());
     }
+
+    #[test]
+    fn a_difference_in_any_byte_is_seen() {
+        let a = [0x5au8; 32];
+        assert!(bool::from(ct_eq32(&a, &a)));
+        for i in 0..32 {
+            for bit in [0x01, 0x80] {
+                let mut b = a;
+                b[i] ^= bit;
+                assert!(!bool::from(ct_eq32(&a, &b)), "byte {i} bit {bit:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_digit_anywhere_is_refused() {
+        let good = "0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdef0123";
+        assert!(decode_hex32(good.as_bytes()).is_some());
+        for i in 0..64 {
+            for bad in [b'g', b'G', b'/', b':', b'@', b'`', b' ', 0x80, 0xff] {
+                let mut b = good.as_bytes().to_vec();
+                b[i] = bad;
+                assert!(decode_hex32(&b).is_none(), "{i} {bad}");
+            }
+        }
+        let bytes: [u8; 32] = core::array::from_fn(|i| (i * 37) as u8);
+        let mut text = [0u8; 64];
+        hex_into(&mut text, &bytes);
+        assert_eq!(decode_hex32(&text), Some(bytes));
+    }
 }

@@ -121,3 +121,24 @@ impl fmt::Debug for StringToSign {
         write!(f, "StringToSign({:?})", self.text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_bytes_equal_the_string_to_sign_for_any_scope_length() {
+        let date = AmzDate::parse_iso8601_basic("20150830T123600Z").unwrap();
+        let hash = [0xabu8; 32];
+        for region_len in [0, 9, 40, 80, 200] {
+            let scope = format!("20150830/{}/iam/aws4_request", "r".repeat(region_len));
+            let text = StringToSign::new(&date, &scope, &hash);
+            let bytes = StringToSignBytes::new(&date, &scope, &hash);
+            assert_eq!(bytes.as_bytes(), text.as_bytes(), "{region_len}");
+            assert_eq!(
+                matches!(bytes, StringToSignBytes::Inline { .. }),
+                text.as_bytes().len() <= INLINE_STRING_TO_SIGN
+            );
+        }
+    }
+}

@@ -897,3 +897,100 @@ fn parse_content_sha256(raw: Option<&[u8]>) -> Result<ContentSha256, SigV4Error>
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_text_holds_any_length() {
+        for len in [0, 1, 95, 96, 97, 500] {
+            let text = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            let small = SmallText::<96>::new(&text);
+            assert_eq!(small.as_ref(), text);
+            assert_eq!(
+                matches!(small, SmallText::Inline { .. }),
+                text.len() <= 96,
+                "{len}"
+            );
+        }
+    }
+
+    /// Signs `headers` (plus an Authorization header for `akid`) the way a
+    /// client would, with this crate's own canonicalisation.
+    fn signed(akid: &str, headers: &[(String, String)], signed: &str) -> Vec<(String, String)> {
+        let rules = Rules::new("iam");
+        let secret = SecretKey::new("secret");
+        let auth = |sig: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential={akid}/20150830/us-east-1/iam/aws4_request, \
+                 SignedHeaders={signed}, Signature={sig}"
+            )
+        };
+        let with = |sig: &str| {
+            let mut h = headers.to_vec();
+            h.push(("Authorization".into(), auth(sig)));
+            h
+        };
+        let unsigned = with("00");
+        let request = Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &unsigned,
+            authority: None,
+        };
+        let parsed = ParsedRequest::parse(request).unwrap();
+        let canonical = parsed
+            .canonical_request(Payload::of_body(b""), &rules)
+            .unwrap();
+        let sts = parsed.string_to_sign(&canonical);
+        let key = SigningKey::derive(&secret, "20150830", "us-east-1", "iam");
+        with(
+            Signature::from_bytes(key.sign(sts.as_bytes()))
+                .to_hex()
+                .as_str(),
+        )
+    }
+
+    #[test]
+    fn long_credentials_and_signed_header_lists_are_kept_whole() {
+        let akid = format!("AKID{}", "X".repeat(150));
+        let mut headers = vec![
+            ("Host".to_owned(), "iam.amazonaws.com".to_owned()),
+            ("X-Amz-Date".to_owned(), "20150830T123600Z".to_owned()),
+        ];
+        let mut names = vec!["host".to_owned(), "x-amz-date".to_owned()];
+        for i in 0..20 {
+            headers.push((format!("x-long-header-name-{i:02}"), format!("v{i}")));
+            names.push(format!("x-long-header-name-{i:02}"));
+        }
+        names.sort();
+        let signed_list = names.join(";");
+        assert!(signed_list.len() > 160);
+        let headers = signed(&akid, &headers, &signed_list);
+        let cache = SigningKeyCache::new(8);
+        for cache in [None, Some(&cache), Some(&cache)] {
+            let request = Request {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                authority: None,
+            };
+            let auth = ParsedRequest::parse(request)
+                .unwrap()
+                .verify(VerifyParams {
+                    secret: &SecretKey::new("secret"),
+                    payload: Payload::of_body(b""),
+                    now: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160),
+                    rules: &Rules::new("iam"),
+                    cache,
+                })
+                .unwrap();
+            assert_eq!(auth.access_key_id(), akid);
+            assert_eq!(auth.scope().region, "us-east-1");
+            assert_eq!(auth.signed_headers().collect::<Vec<_>>(), names);
+        }
+    }
+}
