@@ -97,6 +97,12 @@ fn verify(f: &Fixture, cache: Option<&SigningKeyCache>) {
 }
 
 #[inline(never)]
+fn parse_only(f: &Fixture) {
+    let parsed = ParsedRequest::parse(Request::from_parts(black_box(&f.parts))).unwrap();
+    black_box(&parsed);
+}
+
+#[inline(never)]
 fn floor(canonical: &[u8], sts: &[u8], key: &hmac::Key) {
     black_box(digest::digest(&digest::SHA256, black_box(BODY)));
     black_box(digest::digest(&digest::SHA256, black_box(canonical)));
@@ -148,14 +154,15 @@ fn summary(f: &Fixture) {
         }
         start.elapsed().as_secs_f64() * 1e9 / f64::from(batch)
     };
-    let (mut fl, mut ca, mut un) = (f64::MAX, f64::MAX, f64::MAX);
+    let (mut fl, mut ca, mut un, mut pa) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
     for _ in 0..7 {
         fl = fl.min(time(&|| floor(&f.canonical, &f.string_to_sign, &key)));
         ca = ca.min(time(&|| verify_cached(f, &cache)));
         un = un.min(time(&|| verify_uncached(f)));
+        pa = pa.min(time(&|| parse_only(f)));
     }
     println!(
-        "\nsummary (ns/request, best of 7 batches of {batch}): floor {fl:.0} | cached {ca:.0} ({:.2}x floor) | uncached {un:.0} ({:.2}x floor)",
+        "\nsummary (ns/request, best of 7 batches of {batch}): floor {fl:.0} | cached {ca:.0} ({:.2}x floor) | uncached {un:.0} ({:.2}x floor) | of which parsing {pa:.0}",
         ca / fl,
         un / fl
     );

@@ -5,6 +5,7 @@
 use crate::error::{Component, IncompleteReason};
 use crate::signature::{Signature, decode_hex32};
 use crate::string_to_sign::ALGORITHM;
+use crate::swar;
 
 /// The SigV4A algorithm name, rejected with its own message.
 pub(crate) const SIGV4A_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
@@ -119,25 +120,34 @@ pub(crate) fn parse_common_layout(raw: &[u8]) -> Option<CommonLayout<'_>> {
     let rest = raw.strip_prefix(b"AWS4-HMAC-SHA256 Credential=")?;
 
     // Credential: ASCII up to the first comma, exactly four slashes, no blank
-    // at either end (the general parser would trim it).
+    // at either end (the general parser would trim it). Eight bytes a step.
     let mut slashes = [0usize; 4];
     let mut n = 0;
-    let mut end = None;
-    for (i, &b) in rest.iter().enumerate() {
-        match b {
-            b',' => {
-                end = Some(i);
-                break;
-            }
-            b'/' => {
-                *slashes.get_mut(n)? = i;
-                n += 1;
-            }
-            0x80.. => return None,
-            _ => {}
+    let mut at = 0;
+    let end = loop {
+        let Some(x) = swar::word(rest, at) else {
+            // Fewer than eight bytes left: the signature cannot follow.
+            return None;
+        };
+        if x & 0x8080_8080_8080_8080 != 0 {
+            return None;
         }
-    }
-    let end = end?;
+        let comma = swar::eq_mask(x, b',');
+        let mut slash = swar::eq_mask(x, b'/');
+        if comma != 0 {
+            // Only the slashes before the first comma.
+            slash &= (comma & comma.wrapping_neg()) - 1;
+        }
+        while slash != 0 {
+            *slashes.get_mut(n)? = at + swar::first(slash);
+            n += 1;
+            slash &= slash - 1;
+        }
+        if comma != 0 {
+            break at + swar::first(comma);
+        }
+        at += 8;
+    };
     let credential = rest.get(..end)?;
     if n != 4 || is_blank(credential.first()) || is_blank(credential.last()) {
         return None;
@@ -145,25 +155,21 @@ pub(crate) fn parse_common_layout(raw: &[u8]) -> Option<CommonLayout<'_>> {
     let rest = after_separator(rest.get(end..)?)?.strip_prefix(b"SignedHeaders=")?;
 
     // Signed headers: what `check_signed_headers` accepts, up to the comma.
-    let mut previous = b';';
-    let mut end = None;
-    for (i, &b) in rest.iter().enumerate() {
-        let ok = match b {
-            b',' => {
-                end = Some(i);
-                break;
-            }
-            b';' => previous != b';',
-            _ => b.is_ascii_graphic() && !b.is_ascii_uppercase(),
-        };
-        if !ok {
-            return None;
-        }
-        previous = b;
-    }
-    let end = end?;
+    // Folds without early exit, which compile to SIMD.
+    let end = swar::find(rest, b',')?;
     let signed_headers = rest.get(..end)?;
-    if signed_headers.is_empty() || previous == b';' {
+    let bad_byte = signed_headers.iter().fold(false, |bad, &b| {
+        bad | !(b'!'..=b'~').contains(&b) | b.is_ascii_uppercase()
+    });
+    let empty_name = signed_headers
+        .iter()
+        .zip(signed_headers.get(1..).unwrap_or_default())
+        .fold(false, |bad, (&a, &b)| bad | ((a == b';') & (b == b';')));
+    if bad_byte
+        || empty_name
+        || signed_headers.first().is_none_or(|&b| b == b';')
+        || signed_headers.last() == Some(&b';')
+    {
         return None;
     }
     let signature = after_separator(rest.get(end..)?)?.strip_prefix(b"Signature=")?;

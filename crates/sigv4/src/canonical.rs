@@ -187,8 +187,9 @@ impl HashSink {
         self.len = 0;
     }
 
-    /// The SHA-256 of everything written.
-    pub(crate) fn finish(mut self) -> [u8; 32] {
+    /// The SHA-256 of everything written. Takes `&mut self`: moving the
+    /// buffer into the call would copy it.
+    pub(crate) fn finish(&mut self) -> [u8; 32] {
         let pending = self.buf.get(..self.len).unwrap_or_default();
         let d = match self.context.take() {
             None => digest::digest(&digest::SHA256, pending),

@@ -68,6 +68,7 @@ mod signature;
 mod signing_key;
 mod streaming;
 mod string_to_sign;
+mod swar;
 mod verify;
 
 pub use amz_date::{AmzDate, MAX_PRESIGNED_EXPIRES_SECONDS, MAX_SKEW_SECONDS};

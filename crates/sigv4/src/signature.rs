@@ -121,23 +121,7 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     t
 };
 
-/// Decodes exactly 64 hex digits (either case).
-pub(crate) fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    // No branch per digit: invalid digits map to 0xff, and any of them
-    // leaves high bits set in `seen`.
-    let mut seen = 0u8;
-    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        let hi = HEX_VALUES[usize::from(pair[0])];
-        let lo = HEX_VALUES[usize::from(pair[1])];
-        seen |= hi | lo;
-        *o = (hi << 4) | (lo & 0x0f);
-    }
-    (seen & 0xf0 == 0).then_some(out)
-}
+pub(crate) use crate::swar::decode_hex32;
 
 pub(crate) fn hex_val(c: u8) -> Option<u8> {
     match HEX_VALUES[usize::from(c)] {

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::amz_date::AmzDate;
 use crate::signature::HexBuf;
+use crate::signing_key::SigningKey;
 
 /// The algorithm of SigV4 with HMAC-SHA256, the only one verified here.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -65,49 +66,46 @@ impl StringToSign {
 /// around a scope of up to 93 (ordinary scopes are about 40).
 const INLINE_STRING_TO_SIGN: usize = 192;
 
-/// The bytes of a [`StringToSign`], built on the stack when the scope is of
-/// ordinary length: the verification path needs them only to HMAC them.
-pub(crate) enum StringToSignBytes {
-    Inline {
-        buf: [u8; INLINE_STRING_TO_SIGN],
-        len: usize,
-    },
-    Heap(StringToSign),
+/// The signature of the string to sign for `time`, `scope` and the canonical
+/// request's digest under `key`. The string is built on the stack when the
+/// scope is of ordinary length (and never returned, which would copy it):
+/// the verification path needs it only to HMAC it.
+pub(crate) fn sign(
+    key: &SigningKey,
+    time: &AmzDate,
+    scope: &str,
+    canonical_request_sha256: &[u8; 32],
+) -> [u8; 32] {
+    let mut buf = [0u8; INLINE_STRING_TO_SIGN];
+    match write_inline(&mut buf, time, scope, canonical_request_sha256) {
+        Some(len) => key.sign(buf.get(..len).unwrap_or_default()),
+        None => key.sign(StringToSign::new(time, scope, canonical_request_sha256).as_bytes()),
+    }
 }
 
-impl StringToSignBytes {
-    pub(crate) fn new(time: &AmzDate, scope: &str, canonical_request_sha256: &[u8; 32]) -> Self {
-        let mut buf = [0u8; INLINE_STRING_TO_SIGN];
-        let parts: [&[u8]; 6] = [
-            ALGORITHM.as_bytes(),
-            b"\n",
-            time.text(),
-            b"\n",
-            scope.as_bytes(),
-            b"\n",
-        ];
-        let mut len = 0;
-        for part in parts {
-            let Some(dst) = buf.get_mut(len..len + part.len()) else {
-                return Self::Heap(StringToSign::new(time, scope, canonical_request_sha256));
-            };
-            dst.copy_from_slice(part);
-            len += part.len();
-        }
-        let Some(dst) = buf.get_mut(len..len + 64) else {
-            return Self::Heap(StringToSign::new(time, scope, canonical_request_sha256));
-        };
-        crate::signature::hex_into(dst, canonical_request_sha256);
-        len += 64;
-        Self::Inline { buf, len }
+/// Writes the string to sign into `buf`; its length, or `None` when it does
+/// not fit.
+fn write_inline(
+    buf: &mut [u8; INLINE_STRING_TO_SIGN],
+    time: &AmzDate,
+    scope: &str,
+    canonical_request_sha256: &[u8; 32],
+) -> Option<usize> {
+    let parts: [&[u8]; 6] = [
+        ALGORITHM.as_bytes(),
+        b"\n",
+        time.text(),
+        b"\n",
+        scope.as_bytes(),
+        b"\n",
+    ];
+    let mut len = 0;
+    for part in parts {
+        buf.get_mut(len..len + part.len())?.copy_from_slice(part);
+        len += part.len();
     }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            Self::Inline { buf, len } => buf.get(..*len).unwrap_or_default(),
-            Self::Heap(s) => s.as_bytes(),
-        }
-    }
+    crate::signature::hex_into(buf.get_mut(len..len + 64)?, canonical_request_sha256);
+    Some(len + 64)
 }
 
 impl fmt::Display for StringToSign {
@@ -127,18 +125,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stack_bytes_equal_the_string_to_sign_for_any_scope_length() {
+    fn stack_string_to_sign_is_the_string_to_sign_for_any_scope_length() {
         let date = AmzDate::parse_iso8601_basic("20150830T123600Z").unwrap();
         let hash = [0xabu8; 32];
+        let key = SigningKey::derive(&crate::SecretKey::new("s"), "20150830", "r", "iam");
         for region_len in [0, 9, 40, 80, 200] {
             let scope = format!("20150830/{}/iam/aws4_request", "r".repeat(region_len));
             let text = StringToSign::new(&date, &scope, &hash);
-            let bytes = StringToSignBytes::new(&date, &scope, &hash);
-            assert_eq!(bytes.as_bytes(), text.as_bytes(), "{region_len}");
-            assert_eq!(
-                matches!(bytes, StringToSignBytes::Inline { .. }),
-                text.as_bytes().len() <= INLINE_STRING_TO_SIGN
-            );
+            let mut buf = [0u8; INLINE_STRING_TO_SIGN];
+            match write_inline(&mut buf, &date, &scope, &hash) {
+                Some(len) => assert_eq!(&buf[..len], text.as_bytes()),
+                None => assert!(
+                    text.as_bytes().len() > INLINE_STRING_TO_SIGN,
+                    "{region_len}"
+                ),
+            }
+            assert_eq!(sign(&key, &date, &scope, &hash), key.sign(text.as_bytes()));
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::request::{Headers, Request, is_name};
 use crate::signature::{Signature, decode_hex32};
 use crate::signing_key::{SecretKey, SigningKey, SigningKeyCache};
 use crate::streaming::{ChunkedDecoder, StreamingSeed};
-use crate::string_to_sign::{CredentialScope, StringToSign, StringToSignBytes};
+use crate::string_to_sign::{self, CredentialScope, StringToSign};
 
 /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -398,8 +398,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         // when the signature does not match and the error must show it.
         let mut hasher = HashSink::new();
         self.build_canonical(&mut hasher, payload_hash.as_bytes(), rules)?;
-        let string_to_sign =
-            StringToSignBytes::new(&self.date, self.credential.scope_text(), &hasher.finish());
+        let canonical_sha256 = hasher.finish();
 
         let scope = self.scope();
         let derive = || SigningKey::derive(params.secret, scope.date, scope.region, scope.service);
@@ -407,7 +406,12 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             Some(cache) => cache.get_or_derive(self.credential.cache_id(), params.secret, derive),
             None => Arc::new(derive()),
         };
-        let computed = Signature::from_bytes(key.sign(string_to_sign.as_bytes()));
+        let computed = Signature::from_bytes(string_to_sign::sign(
+            &key,
+            &self.date,
+            self.credential.scope_text(),
+            &canonical_sha256,
+        ));
         let matches = self
             .signature
             .as_ref()

@@ -1,0 +1,148 @@
+//! Eight bytes at a time in a `u64` ("SIMD within a register"), for the few
+//! scans every request goes through: finding the separators of the
+//! `Authorization` header and decoding its hex signature. Safe code only;
+//! each function is checked against a byte-by-byte definition in the tests.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The eight bytes at `at` as a little-endian word (first byte lowest).
+#[inline]
+pub(crate) fn word(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// `0x80` in each byte of `x` that equals `b`, `0` in the others (exact: no
+/// borrow crosses bytes).
+#[inline]
+pub(crate) fn eq_mask(x: u64, b: u8) -> u64 {
+    let y = x ^ (ONES * u64::from(b));
+    !(((y & LOW7) + LOW7) | y | LOW7)
+}
+
+/// `0x80` in each byte `c` of `x` with `lo < c < hi`, for bytes below
+/// `0x80` (callers reject the others); `hi <= 0x80`.
+#[inline]
+pub(crate) fn between_mask(x: u64, lo: u8, hi: u8) -> u64 {
+    let low = x & LOW7;
+    (ONES * (127 + u64::from(hi)) - low) & !x & (low + ONES * (127 - u64::from(lo))) & HIGH
+}
+
+/// The index of the first byte of `x` whose mask bit is set.
+#[inline]
+pub(crate) fn first(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// Where `b` first occurs in `hay`.
+pub(crate) fn find(hay: &[u8], b: u8) -> Option<usize> {
+    let mut at = 0;
+    while let Some(x) = word(hay, at) {
+        let m = eq_mask(x, b);
+        if m != 0 {
+            return Some(at + first(m));
+        }
+        at += 8;
+    }
+    hay.get(at..)?.iter().position(|&c| c == b).map(|i| at + i)
+}
+
+/// Decodes exactly 64 hex digits (either case).
+pub(crate) fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u64;
+    for (i, o) in out.chunks_exact_mut(4).enumerate() {
+        let x = word(s, 8 * i)?;
+        bad |= x & HIGH;
+        let folded = x | (ONES * 0x20); // `A`-`F` to `a`-`f`
+        let digit = between_mask(x, b'0' - 1, b'9' + 1);
+        let letter = between_mask(folded, b'a' - 1, b'f' + 1);
+        bad |= !(digit | letter) & HIGH;
+        // Digits are their low nibble; letters their low nibble + 9.
+        let v = (x & (ONES * 0x0f)) + (letter >> 7) * 9;
+        // Nibble pairs into bytes, then the four bytes together.
+        let v = ((v << 4) | (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+        let v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
+        let v = (v | (v >> 16)) & 0xffff_ffff;
+        o.copy_from_slice(&v.to_le_bytes()[..4]);
+    }
+    (bad == 0).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes_of(x: u64) -> [u8; 8] {
+        x.to_le_bytes()
+    }
+
+    #[test]
+    fn masks_match_their_bytewise_definitions() {
+        // Every byte value in every lane, next to neighbours that could
+        // borrow or carry into it.
+        for v in 0..=255u8 {
+            for fill in [0x00u8, 0x2c, 0x7f, 0x80, 0xff] {
+                for lane in 0..8 {
+                    let mut b = [fill; 8];
+                    b[lane] = v;
+                    let x = u64::from_le_bytes(b);
+                    let eq = bytes_of(eq_mask(x, b','));
+                    for (i, &c) in b.iter().enumerate() {
+                        assert_eq!(eq[i] == 0x80, c == b',', "{b:?}");
+                        assert!(eq[i] == 0 || eq[i] == 0x80);
+                    }
+                    if b.iter().all(|&c| c < 0x80) {
+                        let m = bytes_of(between_mask(x, b'0' - 1, b'9' + 1));
+                        for (i, &c) in b.iter().enumerate() {
+                            assert_eq!(m[i] == 0x80, c.is_ascii_digit(), "{b:?}");
+                            assert!(m[i] == 0 || m[i] == 0x80);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn find_agrees_with_position() {
+        let hay: Vec<u8> = (0..40u8).map(|i| b'a' + (i % 26)).collect();
+        for len in 0..hay.len() {
+            for at in 0..=len {
+                let mut h = hay[..len].to_vec();
+                if at < len {
+                    h[at] = b',';
+                }
+                assert_eq!(find(&h, b','), h.iter().position(|&c| c == b','));
+            }
+        }
+    }
+
+    #[test]
+    fn hex_decoding_agrees_with_the_digit_table() {
+        let reference = |s: &[u8]| -> Option<[u8; 32]> {
+            let mut out = [0u8; 32];
+            for (o, p) in out.iter_mut().zip(s.chunks_exact(2)) {
+                let d = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
+                *o = (d(p[0])? << 4) | d(p[1])?;
+            }
+            (s.len() == 64).then_some(out)
+        };
+        let good = b"0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdef0123";
+        assert!(decode_hex32(good).is_some());
+        assert_eq!(decode_hex32(good), reference(good));
+        for at in 0..64 {
+            for v in 0..=255u8 {
+                let mut s = *good;
+                s[at] = v;
+                assert_eq!(decode_hex32(&s), reference(&s), "{at} {v}");
+            }
+        }
+        assert_eq!(decode_hex32(&good[..63]), None);
+    }
+}
