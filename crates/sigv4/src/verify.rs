@@ -434,14 +434,14 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         }
 
         let streaming = match payload_check {
-            PayloadCheck::Streaming { trailer } => Some(StreamingSeed {
+            PayloadCheck::Streaming { trailer } => Some(Box::new(StreamingSeed {
                 key: Arc::clone(&key),
                 date: self.date,
                 scope: self.credential.scope_text().to_owned(),
                 seed: computed,
                 trailer,
                 decoded_length: self.decoded_content_length,
-            }),
+            })),
             _ => None,
         };
         Ok(Authenticated {
@@ -641,7 +641,9 @@ pub struct Authenticated {
     request_time: AmzDate,
     form: AuthForm,
     payload: PayloadCheck,
-    streaming: Option<StreamingSeed>,
+    /// Boxed: only streaming uploads have one, and every `Authenticated` is
+    /// moved a few times on its way out.
+    streaming: Option<Box<StreamingSeed>>,
 }
 
 impl Authenticated {
@@ -692,7 +694,7 @@ impl Authenticated {
     /// this request's signature; `None` unless the payload is streaming.
     #[must_use]
     pub fn chunked_decoder(&self) -> Option<ChunkedDecoder> {
-        self.streaming.as_ref().map(ChunkedDecoder::new)
+        self.streaming.as_deref().map(ChunkedDecoder::new)
     }
 }
 
