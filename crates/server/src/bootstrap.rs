@@ -15,6 +15,7 @@ use crate::authz::CompiledDocuments;
 use crate::authz::cache::{Epoch, EpochCache};
 use crate::config::{Config, RootCredentials};
 use crate::managed::AwsManagedPolicies;
+use crate::reads::EntityReads;
 use crate::secrets::{MasterKey, new_secret_access_key, write_private_file};
 use crate::sessions::TokenKeys;
 use crate::state::{AppState, Clock};
@@ -107,6 +108,7 @@ pub async fn start(config: Config) -> Result<(Arc<AppState>, RootKeyNotice), Sta
         keys: EpochCache::new(10_000),
         policies: EpochCache::new(10_000),
         compiled: CompiledDocuments::default(),
+        reads: EntityReads::default(),
         epoch: Epoch::default(),
         audit,
         clock: Clock::default(),

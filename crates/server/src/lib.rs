@@ -23,6 +23,7 @@ pub mod mfa;
 pub mod ops;
 pub mod password;
 pub mod protocol;
+pub mod reads;
 pub mod request;
 pub mod secrets;
 pub mod sessions;

@@ -13,6 +13,7 @@ use crate::authz::cache::Epoch;
 use crate::authz::{CompiledDocuments, PolicyCache};
 use crate::config::Config;
 use crate::managed::AwsManagedPolicies;
+use crate::reads::EntityReads;
 use crate::secrets::MasterKey;
 use crate::sessions::TokenKeys;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub policies: PolicyCache,
     /// Compiled policy documents, shared by every principal they apply to.
     pub compiled: CompiledDocuments,
+    /// Entity reads kept between changes.
+    pub reads: EntityReads,
     /// Moves whenever cached authorisation data may be stale.
     pub epoch: Epoch,
     pub audit: AuditLog,

@@ -260,6 +260,8 @@ pub async fn succeeded(state: &AppState, person: &Person, now: OffsetDateTime) {
     {
         tracing::warn!(error = %e, "cannot record a password use");
     }
+    // `PasswordLastUsed` is part of a user read: drop cached ones (`reads`).
+    state.epoch.advance();
 }
 
 /// The login profile's `password_changed`, when the person's user and

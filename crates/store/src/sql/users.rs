@@ -9,7 +9,7 @@ use crate::arn::user_arn;
 use crate::change::{ChangeKind, EntityRef};
 use crate::error::{Result, StoreError};
 use crate::ids::{IdKind, new_id};
-use crate::model::{NewUser, User, UserUpdate};
+use crate::model::{NewUser, Tag, User, UserUpdate};
 use crate::page::{Page, after_key, encode_marker, fetch_limit, finish};
 use crate::store::UserStore;
 
@@ -39,6 +39,15 @@ impl UserRow {
             tags: Vec::new(),
         })
     }
+}
+
+/// A user and one of its tags (none when it has no tags): a user with its tags in one statement.
+#[derive(sqlx::FromRow)]
+struct UserTagRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    tag_key: Option<String>,
+    tag_value: Option<String>,
 }
 
 pub(super) fn not_found(name: &str) -> StoreError {
@@ -126,10 +135,33 @@ impl UserStore for SqlStore {
     }
 
     async fn get_user(&self, account: &str, name: &str) -> Result<User> {
-        let mut tx = self.begin_read().await?;
-        let row = find(&mut tx, account, name).await?;
-        let user = with_tags(&mut tx, row).await?;
-        tx.commit().await?;
+        // One statement rather than a transaction of two: a single statement already reads one
+        // snapshot, and on SQLite every statement is a round trip to sqlx's worker thread.
+        let rows: Vec<UserTagRow> = sqlx::query_as(
+            "SELECT u.id, u.account_id, u.name, u.path, u.arn, u.create_date, u.boundary_arn, \
+             u.password_last_used, t.tag_key, t.tag_value \
+             FROM iam_users u LEFT JOIN tags t \
+             ON t.resource_kind = 'user' AND t.resource_id = u.id \
+             WHERE u.account_id = $1 AND u.name_lower = $2 ORDER BY t.key_lower",
+        )
+        .bind(account)
+        .bind(lower(name))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut rows = rows.into_iter();
+        let first = rows.next().ok_or_else(|| not_found(name))?;
+        let mut tags = Vec::new();
+        let mut push = |key: Option<String>, value: Option<String>| {
+            if let (Some(key), Some(value)) = (key, value) {
+                tags.push(Tag { key, value });
+            }
+        };
+        push(first.tag_key, first.tag_value);
+        for row in rows {
+            push(row.tag_key, row.tag_value);
+        }
+        let mut user = first.user.into_user()?;
+        user.tags = tags;
         Ok(user)
     }
 

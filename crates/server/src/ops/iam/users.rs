@@ -54,14 +54,10 @@ pub async fn create_user(
 
 pub async fn get_user(ctx: &RequestCtx, i: GetUserRequest) -> Result<GetUserResponse, ApiError> {
     let user = match (i.user_name, ctx.caller().user_name()) {
-        (Some(name), _) => ctx
-            .store()
-            .get_user(ctx.account(), &name)
+        (Some(name), _) => crate::reads::user(ctx.state(), ctx.account(), &name)
             .await
             .map_err(store_error)?,
-        (None, Some(own)) => ctx
-            .store()
-            .get_user(ctx.account(), own)
+        (None, Some(own)) => crate::reads::user(ctx.state(), ctx.account(), own)
             .await
             .map_err(store_error)?,
         // Root without UserName: AWS describes the root user itself.
