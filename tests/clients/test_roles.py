@@ -526,3 +526,42 @@ def test_trust_policies_must_name_users_and_roles_that_exist(iam, make_user):
     with pytest.raises(ClientError) as e:
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust(nobody))
     assert error_code(e) == "MalformedPolicyDocument"
+
+
+def test_a_trust_policy_naming_one_session_admits_that_session_only(server, iam):
+    """Sessions of one role share its cached policies; the principal a trust
+    policy sees must still be the session that asks, whichever came first."""
+    source, target = unique("chain-src"), unique("chain-dst")
+    iam.create_role(RoleName=source, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                       "Action": "sts:AssumeRole"}],
+    }))
+    iam.put_role_policy(RoleName=source, PolicyName="chain", PolicyDocument=json.dumps(allow("sts:AssumeRole")))
+    iam.create_role(RoleName=target, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow",
+                       "Principal": {"AWS": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{source}/alice"},
+                       "Action": "sts:AssumeRole"}],
+    }))
+    root_sts = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                            aws_access_key_id=ROOT_KEY_ID, aws_secret_access_key=ROOT_SECRET)
+
+    def session_sts(name):
+        creds = root_sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{source}",
+                                     RoleSessionName=name)["Credentials"]
+        return boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                            aws_access_key_id=creds["AccessKeyId"],
+                            aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds["SessionToken"],
+                            config=botocore.config.Config(retries={"max_attempts": 1}))
+
+    alice, bob = session_sts("alice"), session_sts("bob")
+    target_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{target}"
+    # Alice first (her session fills the role's cache entry), then Bob, then Alice again.
+    assert alice.assume_role(RoleArn=target_arn, RoleSessionName="a1")["Credentials"]["AccessKeyId"]
+    with pytest.raises(ClientError) as e:
+        bob.assume_role(RoleArn=target_arn, RoleSessionName="b1")
+    assert error_code(e) == "AccessDenied"
+    assert f"assumed-role/{source}/bob is not authorized" in message(e)
+    assert alice.assume_role(RoleArn=target_arn, RoleSessionName="a2")["Credentials"]["AccessKeyId"]

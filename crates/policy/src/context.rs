@@ -4,6 +4,7 @@
 //! allocates.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -158,15 +159,23 @@ pub struct ContextValue {
     date: Option<i128>,
     ip: Option<IpAddr>,
     boolean: Option<bool>,
-    binary: Option<Box<[u8]>>,
+    binary: Binary,
+}
+
+/// How a value reads as bytes: a binary value's are its decoded base64 (kept
+/// decoded), any other value's are its text's own (no copy).
+#[derive(Debug, Clone, PartialEq)]
+enum Binary {
+    Text,
+    Decoded(Option<Box<[u8]>>),
 }
 
 impl ContextValue {
     fn new(text: &str, ty: ContextType) -> Self {
         let binary = if matches!(ty, ContextType::Binary | ContextType::BinaryList) {
-            decode_base64(text).map(Vec::into_boxed_slice)
+            Binary::Decoded(decode_base64(text).map(Vec::into_boxed_slice))
         } else {
-            Some(text.as_bytes().into())
+            Binary::Text
         };
         Self {
             text: text.into(),
@@ -202,7 +211,10 @@ impl ContextValue {
         self.boolean
     }
     pub(crate) fn binary(&self) -> Option<&[u8]> {
-        self.binary.as_deref()
+        match &self.binary {
+            Binary::Text => Some(self.text.as_bytes()),
+            Binary::Decoded(bytes) => bytes.as_deref(),
+        }
     }
 }
 
@@ -219,6 +231,10 @@ struct Entry {
 pub struct Context {
     /// Sorted by lowercased key.
     entries: Vec<Entry>,
+    /// Keys shared by many requests (those of one principal, say), built
+    /// once and read beneath this context's own: a key here hides the same
+    /// key there.
+    base: Option<Arc<Context>>,
 }
 
 impl Context {
@@ -226,6 +242,18 @@ impl Context {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty context over `base`: reads fall through to `base` for every
+    /// key this one does not set. A service keeps the keys that only change
+    /// with the principal in a base and adds a request's own keys on top,
+    /// instead of building (and parsing) every key on every request.
+    #[must_use]
+    pub fn over(base: Arc<Context>) -> Self {
+        Self {
+            entries: Vec::new(),
+            base: Some(base),
+        }
     }
 
     /// Builds a context from entries.
@@ -306,27 +334,46 @@ impl Context {
     /// The hot path's lookup: `key` is already lowercase (policies lowercase their
     /// keys when compiled), so a plain byte comparison does.
     pub(crate) fn get_lowercase(&self, key: &str) -> Option<&[ContextValue]> {
-        self.entries
-            .binary_search_by(|e| (*e.key).cmp(key))
-            .ok()
-            .and_then(|i| self.entries.get(i))
-            .map(|e| e.values.as_slice())
+        match self.entries.binary_search_by(|e| (*e.key).cmp(key)) {
+            Ok(i) => self.entries.get(i).map(|e| e.values.as_slice()),
+            Err(_) => self.base.as_deref()?.get_lowercase(key),
+        }
     }
 
     fn find(&self, key: &str) -> Option<&Entry> {
-        self.entries
-            .binary_search_by(|e| {
-                e.key
-                    .bytes()
-                    .cmp(key.bytes().map(|b| b.to_ascii_lowercase()))
-            })
-            .ok()
-            .and_then(|i| self.entries.get(i))
+        let found = self.entries.binary_search_by(|e| {
+            e.key
+                .bytes()
+                .cmp(key.bytes().map(|b| b.to_ascii_lowercase()))
+        });
+        match found {
+            Ok(i) => self.entries.get(i),
+            Err(_) => self.base.as_deref()?.find(key),
+        }
+    }
+
+    /// Every entry, this context's and the base's it does not hide, in
+    /// lowercase key order.
+    fn all_entries(&self) -> Vec<&Entry> {
+        let mut all: Vec<&Entry> = self.entries.iter().collect();
+        if let Some(base) = &self.base {
+            for e in base.all_entries() {
+                if self
+                    .entries
+                    .binary_search_by(|o| o.key.cmp(&e.key))
+                    .is_err()
+                {
+                    all.push(e);
+                }
+            }
+            all.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+        all
     }
 
     /// The keys as given, in lowercase order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|e| &*e.display)
+        self.all_entries().into_iter().map(|e| &*e.display)
     }
 
     /// The declared type of a key, in any case.
@@ -381,6 +428,49 @@ mod tests {
             c.insert("k:x", ContextType::Date, ["2026-01-01T00:00:00Z"])
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_context_over_a_base_reads_through_and_hides_what_it_sets() {
+        let mut base = Context::new();
+        base.insert("aws:PrincipalTag/team", ContextType::String, ["blue"])
+            .unwrap();
+        base.insert("aws:username", ContextType::String, ["alice"])
+            .unwrap();
+        let base = Arc::new(base);
+        let mut c = Context::over(base.clone());
+        c.insert("aws:PrincipalTag/Team", ContextType::String, ["red"])
+            .unwrap();
+        c.insert("aws:SourceIp", ContextType::Ip, ["203.0.113.7"])
+            .unwrap();
+        // Own keys first, in any case; the base's where this one is silent.
+        assert_eq!(c.get("AWS:PRINCIPALTAG/TEAM").unwrap()[0].text(), "red");
+        assert_eq!(
+            c.get_lowercase("aws:principaltag/team").unwrap()[0].text(),
+            "red"
+        );
+        assert_eq!(c.get("aws:UserName").unwrap()[0].text(), "alice");
+        assert_eq!(c.get_lowercase("aws:username").unwrap()[0].text(), "alice");
+        assert_eq!(c.type_of("aws:username"), Some(ContextType::String));
+        assert!(c.get("aws:SourceIp").unwrap()[0].ip().is_some());
+        assert!(c.get("aws:nothing").is_none());
+        // Each key once, the hidden one not at all, in lowercase order.
+        assert_eq!(
+            c.keys().collect::<Vec<_>>(),
+            ["aws:PrincipalTag/Team", "aws:SourceIp", "aws:username"]
+        );
+        // The base is shared, not changed.
+        assert_eq!(base.get("aws:principaltag/team").unwrap()[0].text(), "blue");
+        assert!(base.get("aws:sourceip").is_none());
+    }
+
+    #[test]
+    fn only_binary_values_read_as_decoded_bytes() {
+        let mut c = Context::new();
+        c.insert("k:bin", ContextType::Binary, ["aGk="]).unwrap();
+        c.insert("k:text", ContextType::String, ["aGk="]).unwrap();
+        assert_eq!(c.get("k:bin").unwrap()[0].binary(), Some(&b"hi"[..]));
+        assert_eq!(c.get("k:text").unwrap()[0].binary(), Some(&b"aGk="[..]));
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct PrincipalPolicies {
     pub set: PolicySet,
     pub principal: Principal,
     pub tags: Vec<Tag>,
+    /// The request-context keys of the principal ([`context::principal_base`]);
+    /// empty in sets compiled for the simulator, which builds its own context.
+    pub base_context: Arc<policy::Context>,
 }
 
 pub type PolicyCache = EpochCache<String, Arc<PrincipalPolicies>>;
@@ -236,8 +239,9 @@ pub async fn authorize(
         transport,
         mfa_verified.then_some(()),
     );
+    let principal = request_principal(&policies, &caller);
     let request = policy::Request {
-        principal: &policies.principal,
+        principal: &principal,
         action: target.action,
         resource: &resource.arn,
         resource_account: Some(&resource_account),
@@ -430,6 +434,7 @@ pub async fn principal_policies(
                 set: PolicySet::empty(),
                 principal,
                 tags: Vec::new(),
+                base_context: Arc::new(context::principal_base(caller, &[])),
             }));
         }
         // A federation caller has no policies of its own: only the role's
@@ -442,6 +447,7 @@ pub async fn principal_policies(
                 set: PolicySet::empty(),
                 principal,
                 tags: Vec::new(),
+                base_context: Arc::new(context::principal_base(caller, &[])),
             }));
         }
         Identity::User { id, .. } => (PrincipalRef::UserId(id.clone()), PrincipalKind::User),
@@ -521,9 +527,29 @@ pub async fn principal_policies(
             });
         }
     }
+    compiled.base_context = Arc::new(context::principal_base(caller, &compiled.tags));
     let compiled = Arc::new(compiled);
     state.policies.insert(key, compiled.clone(), epoch);
     Ok(compiled)
+}
+
+/// The principal a request is decided for. The sessions of one role share a
+/// cached entry (unless they carry their own policies or tags), and the
+/// entry's principal is whichever session built it: a trust or resource
+/// policy naming one session must see that session, so another session gets
+/// its own.
+fn request_principal<'p>(
+    policies: &'p PrincipalPolicies,
+    caller: &Caller,
+) -> std::borrow::Cow<'p, Principal> {
+    let shared = &policies.principal;
+    if shared.kind != PrincipalKind::RoleSession || shared.arn == caller.arn {
+        return std::borrow::Cow::Borrowed(shared);
+    }
+    let mut principal = Principal::new(PrincipalKind::RoleSession, caller.arn.clone());
+    principal.account = caller.account_id.clone();
+    principal.unique_id = Some(caller.user_id.clone());
+    std::borrow::Cow::Owned(principal)
 }
 
 /// Compiles a session's `Policy` and `PolicyArns`.
@@ -661,6 +687,7 @@ fn build_set(
         set: policy_set,
         principal,
         tags: set.principal.tags.clone(),
+        base_context: Arc::default(),
     })
 }
 

@@ -6,21 +6,17 @@ use portcullis_policy::{Context, ContextType};
 
 use super::actions::{RequestKey, Target};
 use super::{PrincipalPolicies, Resource};
-use crate::authn::{Authenticated, Identity, Transport};
+use portcullis_store::model::Tag;
+
+use crate::authn::{Authenticated, Caller, Identity, Transport};
 use crate::state::AppState;
 
-/// Builds the context of one request. `mfa_now` is `Some` when the request
-/// itself proved MFA (a `SerialNumber` and `TokenCode` that verified).
-pub fn build(
-    state: &AppState,
-    auth: &Authenticated,
-    policies: &PrincipalPolicies,
-    resource: &Resource,
-    target: &Target<'_>,
-    transport: Transport,
-    mfa_now: Option<()>,
-) -> Context {
-    let caller = auth.caller();
+/// The keys that only change with the principal (its ARN, account, type,
+/// name and tags): built once per cached [`PrincipalPolicies`] and shared by
+/// every request it serves, beneath the request's own keys (see
+/// [`Context::over`]). Nothing here may depend on one session of a role, as
+/// a role's sessions can share one entry: `aws:userid` is per request.
+pub fn principal_base(caller: &Caller, tags: &[Tag]) -> Context {
     let mut c = Context::new();
     // Keys come from our own values, which are always well-formed for
     // their type; an insert that fails would only drop a key, which makes
@@ -28,14 +24,6 @@ pub fn build(
     let mut put = |key: &str, ty: ContextType, values: &[&str]| {
         let _ = c.insert(key, ty, values.iter().copied());
     };
-    let now = state.clock.now();
-    let iso = crate::protocol::xml::Timestamp(now).to_iso8601();
-    put("aws:CurrentTime", ContextType::Date, &[&iso]);
-    put(
-        "aws:EpochTime",
-        ContextType::Date,
-        &[&now.unix_timestamp().to_string()],
-    );
     // For a role session, aws:PrincipalArn is the role's ARN, not the
     // session's. An anonymous federation caller has none of these keys.
     if !matches!(caller.identity, Identity::Federated(_)) {
@@ -46,7 +34,6 @@ pub fn build(
             ContextType::String,
             &[&caller.account_id],
         );
-        put("aws:userid", ContextType::String, &[&caller.user_id]);
     }
     let principal_type = match &caller.identity {
         Identity::User { name, .. } => {
@@ -65,6 +52,46 @@ pub fn build(
         &["false"],
     );
     put("aws:ViaAWSService", ContextType::Boolean, &["false"]);
+    for tag in tags {
+        put(
+            &format!("aws:PrincipalTag/{}", tag.key),
+            ContextType::String,
+            &[&tag.value],
+        );
+    }
+    c
+}
+
+/// Builds the context of one request over its principal's keys
+/// ([`principal_base`]). `mfa_now` is `Some` when the request itself proved
+/// MFA (a `SerialNumber` and `TokenCode` that verified).
+pub fn build(
+    state: &AppState,
+    auth: &Authenticated,
+    policies: &PrincipalPolicies,
+    resource: &Resource,
+    target: &Target<'_>,
+    transport: Transport,
+    mfa_now: Option<()>,
+) -> Context {
+    let caller = auth.caller();
+    let mut c = Context::over(policies.base_context.clone());
+    // As in `principal_base`: an insert that fails drops a key, and
+    // conditions on it fail closed.
+    let mut put = |key: &str, ty: ContextType, values: &[&str]| {
+        let _ = c.insert(key, ty, values.iter().copied());
+    };
+    let now = state.clock.now();
+    let iso = crate::protocol::xml::Timestamp(now).to_iso8601();
+    put("aws:CurrentTime", ContextType::Date, &[&iso]);
+    put(
+        "aws:EpochTime",
+        ContextType::Date,
+        &[&now.unix_timestamp().to_string()],
+    );
+    if !matches!(caller.identity, Identity::Federated(_)) {
+        put("aws:userid", ContextType::String, &[&caller.user_id]);
+    }
     put(
         "aws:SourceIp",
         ContextType::Ip,
@@ -122,13 +149,6 @@ pub fn build(
         }
     }
 
-    for tag in &policies.tags {
-        put(
-            &format!("aws:PrincipalTag/{}", tag.key),
-            ContextType::String,
-            &[&tag.value],
-        );
-    }
     for tag in &resource.tags {
         put(
             &format!("aws:ResourceTag/{}", tag.key),
