@@ -16,6 +16,12 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than the C library's allocator: the service makes many
+/// small, short-lived allocations per request, which mimalloc serves from
+/// thread-local pages (BENCHMARKS.md has the difference).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "Self-hosted AWS IAM and STS")]
 struct Cli {

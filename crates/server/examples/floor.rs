@@ -37,11 +37,15 @@ async fn floor(req: Request<Body>) -> Response<Body> {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     // The service makes a fresh request id per call: so does the floor.
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Ok(id) = HeaderValue::from_str(&portcullis_server::request::new_request_id()) {
         headers.insert("x-amzn-requestid", id);
     }
     response
 }
+
+/// The allocator `portcullis` uses, so the floor is the same stack.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listen: SocketAddr = std::env::args()

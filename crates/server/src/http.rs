@@ -39,7 +39,7 @@ async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respon
     let body = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {
-            let request_id = uuid::Uuid::new_v4().to_string();
+            let request_id = crate::request::new_request_id();
             let e = ApiError::new(
                 ErrorCode::RequestEntityTooLarge,
                 format!(
@@ -60,18 +60,47 @@ async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respon
     // database connection back mid-transaction (seen on PostgreSQL under
     // load, when a load generator closed its connections), and whether a
     // write happens should not depend on the client's patience.
-    let xmlns = authn::service_of(&parts).xmlns();
+    // What the error namespace needs is kept aside (reference-counted, not
+    // copied) and read only if the task fails.
+    let signature = SignatureSource::of(&parts);
     match tokio::spawn(request::handle(state, parts, body, transport)).await {
         Ok(response) => response,
         Err(e) => {
-            let request_id = uuid::Uuid::new_v4().to_string();
+            let request_id = crate::request::new_request_id();
             tracing::error!(error = %e, %request_id, "a request task failed");
             request::xml_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                ApiError::internal().to_xml(xmlns, &request_id),
+                ApiError::internal().to_xml(signature.service().xmlns(), &request_id),
                 &request_id,
             )
         }
+    }
+}
+
+/// The parts of a request that name its service (the `Authorization`
+/// header or the presigned query), kept in case its task fails.
+struct SignatureSource {
+    uri: http::Uri,
+    authorization: Option<http::HeaderValue>,
+}
+
+impl SignatureSource {
+    fn of(parts: &http::request::Parts) -> Self {
+        SignatureSource {
+            uri: parts.uri.clone(),
+            authorization: parts.headers.get(http::header::AUTHORIZATION).cloned(),
+        }
+    }
+
+    fn service(self) -> authn::Service {
+        let mut request = Request::new(());
+        *request.uri_mut() = self.uri;
+        if let Some(value) = self.authorization {
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, value);
+        }
+        authn::service_of(&request.into_parts().0)
     }
 }
 

@@ -361,7 +361,7 @@ fn check_profile_name(name: &str) -> Result<(), Failure> {
 }
 
 async fn associate(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::request::new_request_id();
     let mut record = AuditRecord {
         time: Timestamp(state.clock.now()).to_iso8601(),
         request_id: request_id.clone(),
@@ -543,7 +543,7 @@ fn service_may_assume(
 }
 
 async fn credentials(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::request::new_request_id();
     let mut record = AuditRecord {
         time: Timestamp(state.clock.now()).to_iso8601(),
         request_id: request_id.clone(),

@@ -33,6 +33,15 @@ impl Operation {
     }
 }
 
+/// A fresh request id in AWS's form, a random (version 4) UUID. It comes
+/// from the thread's generator rather than a system call per request:
+/// request ids must be unique, not secret.
+pub fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
 /// Handles one Query-protocol request end to end; never fails: every error
 /// becomes AWS error XML.
 pub async fn handle(
@@ -41,7 +50,7 @@ pub async fn handle(
     body: Bytes,
     transport: Transport,
 ) -> Response<Body> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     let mut record = AuditRecord {
         time: crate::protocol::xml::Timestamp(state.clock.now()).to_iso8601(),
         request_id: request_id.clone(),

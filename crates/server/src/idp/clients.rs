@@ -98,7 +98,7 @@ where
     F: FnOnce(String, bytes::Bytes) -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, ApiError>>,
 {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::request::new_request_id();
     let transport = super::transport(idp, &req);
     let mut record = AuditRecord {
         time: Timestamp(idp.now()).to_iso8601(),
@@ -250,7 +250,7 @@ async fn create(State(idp): State<Arc<Idp>>, req: Request<Body>) -> Response<Bod
             "The request body is too large.",
         )
         .with_status(413);
-        return failure(&e, &uuid::Uuid::new_v4().to_string());
+        return failure(&e, &crate::request::new_request_id());
     };
     let input: Result<CreateInput, _> = serde_json::from_slice(&body);
     let wanted_id = input.as_ref().ok().and_then(|i| i.client_id.clone());

@@ -242,7 +242,7 @@ fn audit_signin(
     };
     idp.state.audit.record(AuditRecord {
         time: Timestamp(idp.now()).to_iso8601(),
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: crate::request::new_request_id(),
         service: "signin",
         source_ip: transport.source_ip.to_string(),
         caller: Some(who.to_owned()),
@@ -549,7 +549,7 @@ async fn credentials(State(idp): State<Arc<Idp>>, req: Request<Body>) -> Respons
     let user_arn = signin::person_arn(&person);
     let mut record = AuditRecord {
         time: Timestamp(now).to_iso8601(),
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: crate::request::new_request_id(),
         service: "sts",
         source_ip: transport.source_ip.to_string(),
         caller: Some(user_arn.clone()),
