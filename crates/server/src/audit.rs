@@ -40,6 +40,87 @@ pub struct AuditRecord {
     pub error_code: Option<&'static str>,
 }
 
+impl AuditRecord {
+    /// The record as one JSON object, the same text `serde_json` makes of
+    /// it (a test holds the two together) at a fraction of the cost: this
+    /// runs for every request, and escaping field by field through serde
+    /// was a tenth of a GetCallerIdentity's instructions.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"time\":");
+        json_string(out, &self.time);
+        out.extend_from_slice(b",\"request_id\":");
+        json_string(out, &self.request_id);
+        out.extend_from_slice(b",\"service\":");
+        json_string(out, self.service);
+        out.extend_from_slice(b",\"source_ip\":");
+        json_string(out, &self.source_ip);
+        if let Some(caller) = &self.caller {
+            out.extend_from_slice(b",\"caller\":");
+            json_string(out, caller);
+        }
+        if let Some(key) = &self.access_key_id {
+            out.extend_from_slice(b",\"access_key_id\":");
+            json_string(out, key);
+        }
+        out.extend_from_slice(b",\"action\":");
+        json_string(out, &self.action);
+        if !self.resource.is_empty() {
+            out.extend_from_slice(b",\"resource\":");
+            json_string(out, &self.resource);
+        }
+        out.extend_from_slice(b",\"decision\":");
+        json_string(out, self.decision);
+        if !self.statements.is_empty() {
+            out.extend_from_slice(b",\"statements\":[");
+            for (i, statement) in self.statements.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_string(out, statement);
+            }
+            out.push(b']');
+        }
+        if let Some(code) = self.error_code {
+            out.extend_from_slice(b",\"error_code\":");
+            json_string(out, code);
+        }
+        out.push(b'}');
+    }
+}
+
+/// A JSON string as `serde_json` writes it: `"` and `\` escaped, control
+/// characters as their short escape or `\u00XX`, everything else as is.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..0x20 => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        if short.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(short);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
 /// How long the writer gathers records before a write.
 pub const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 
@@ -64,15 +145,17 @@ impl AuditLog {
             .name("audit-writer".into())
             .spawn(move || {
                 let mut out = BufWriter::new(file);
+                let mut line = Vec::with_capacity(512);
                 while let Ok(first) = rx.recv() {
                     // Senders do not wake a receiver that is not waiting:
                     // records sent meanwhile cost no system call.
                     std::thread::sleep(GATHER);
                     let mut next = Some(first);
                     while let Some(record) = next {
-                        if serde_json::to_writer(&mut out, &record).is_ok() {
-                            let _ = out.write_all(b"\n");
-                        }
+                        line.clear();
+                        record.write_json(&mut line);
+                        line.push(b'\n');
+                        let _ = out.write_all(&line);
                         next = rx.try_recv().ok();
                     }
                     if let Err(e) = out.flush() {
@@ -98,6 +181,34 @@ impl AuditLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_are_written_as_serde_json_writes_them() {
+        let full = AuditRecord {
+            time: "2026-11-28T22:00:00Z".into(),
+            request_id: "3f0c".into(),
+            service: "iam",
+            source_ip: "127.0.0.1".into(),
+            caller: Some("arn:aws:iam::123456789012:user/a\"b\\c".into()),
+            access_key_id: Some("AKIAEXAMPLE".into()),
+            action: "iam:GetUser".into(),
+            resource: "arn:aws:iam::123456789012:user/é漢🙂".into(),
+            decision: "Allow",
+            statements: vec![
+                "inline/x:0".into(),
+                "ctl\u{0}\u{1f}\u{7f}\n\r\t\u{8}\u{c}".into(),
+            ],
+            error_code: Some("AccessDenied"),
+        };
+        for record in [full, AuditRecord::default()] {
+            let mut ours = Vec::new();
+            record.write_json(&mut ours);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&record).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn records_become_json_lines() {

@@ -10,6 +10,20 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Iso8601;
 use time::format_description::well_known::iso8601::{Config, EncodedConfig, TimePrecision};
 
+/// The entity that stands for a markup character in text, `None` for any
+/// other byte.
+fn escape(b: u8) -> Option<&'static str> {
+    match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&apos;"),
+        b'\r' => Some("&#xD;"),
+        _ => None,
+    }
+}
+
 /// Accumulates an XML document; text is escaped, markup is not.
 #[derive(Debug, Default)]
 pub struct XmlWriter {
@@ -30,17 +44,23 @@ impl XmlWriter {
 
     /// Character data, escaped.
     pub fn text(&mut self, text: &str) {
-        for c in text.chars() {
-            match c {
-                '&' => self.out.push_str("&amp;"),
-                '<' => self.out.push_str("&lt;"),
-                '>' => self.out.push_str("&gt;"),
-                '"' => self.out.push_str("&quot;"),
-                '\'' => self.out.push_str("&apos;"),
-                '\r' => self.out.push_str("&#xD;"),
-                c => self.out.push(c),
+        // Runs without markup characters (nearly all text) are copied whole;
+        // every escaped character is ASCII, so splitting at one keeps UTF-8 intact.
+        let mut rest = text;
+        while let Some(at) = rest.bytes().position(|b| escape(b).is_some()) {
+            let (plain, tail) = rest.split_at(at);
+            self.out.push_str(plain);
+            let mut chars = tail.chars();
+            if let Some(entity) = chars
+                .next()
+                .and_then(|c| u8::try_from(c).ok())
+                .and_then(escape)
+            {
+                self.out.push_str(entity);
             }
+            rest = chars.as_str();
         }
+        self.out.push_str(rest);
     }
 
     pub fn start(&mut self, tag: &str) {
@@ -232,6 +252,38 @@ impl XmlValue for Sensitive {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_escapes_markup_characters_and_keeps_everything_else() {
+        // The definition, one character at a time.
+        fn reference(text: &str) -> String {
+            text.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    '"' => "&quot;".to_owned(),
+                    '\'' => "&apos;".to_owned(),
+                    '\r' => "&#xD;".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect()
+        }
+        for text in [
+            "",
+            "plain",
+            "&",
+            "a&b<c>d\"e'f\rg",
+            "<<>>",
+            "ends with &",
+            "é<ü>漢&字\r\n🙂'",
+            "{\"Version\":\"2012-10-17\"}",
+        ] {
+            let mut w = XmlWriter::default();
+            w.text(text);
+            assert_eq!(w.out, reference(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn timestamps_are_whole_seconds_utc_with_z() {
