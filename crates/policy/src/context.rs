@@ -285,7 +285,12 @@ impl Context {
             key: key.to_owned(),
             detail,
         };
-        let values: Vec<&str> = values.into_iter().collect();
+        // Each value is read as every type once; its declared type's reading
+        // must have succeeded (no second parse to validate).
+        let values: Vec<ContextValue> = values
+            .into_iter()
+            .map(|v| ContextValue::new(v, ty))
+            .collect();
         if !ty.is_list() && values.len() > 1 {
             return Err(invalid(format!(
                 "type {ty:?} takes one value, not {}",
@@ -295,23 +300,23 @@ impl Context {
         for v in &values {
             let ok = match ty {
                 ContextType::String | ContextType::StringList => true,
-                ContextType::Numeric | ContextType::NumericList => parse_number(v).is_some(),
-                ContextType::Date | ContextType::DateList => parse_date(v).is_some(),
-                ContextType::Boolean | ContextType::BooleanList => {
-                    v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+                ContextType::Numeric | ContextType::NumericList => v.number.is_some(),
+                ContextType::Date | ContextType::DateList => v.date.is_some(),
+                ContextType::Boolean | ContextType::BooleanList => v.boolean.is_some(),
+                ContextType::Ip | ContextType::IpList => v.ip.is_some(),
+                ContextType::Binary | ContextType::BinaryList => {
+                    matches!(v.binary, Binary::Decoded(Some(_)))
                 }
-                ContextType::Ip | ContextType::IpList => v.parse::<IpAddr>().is_ok(),
-                ContextType::Binary | ContextType::BinaryList => decode_base64(v).is_some(),
             };
             if !ok {
-                return Err(invalid(format!("`{v}` is not a valid {ty:?} value")));
+                return Err(invalid(format!("`{}` is not a valid {ty:?} value", v.text)));
             }
         }
         let entry = Entry {
             key: key.to_ascii_lowercase().into(),
             display: key.into(),
             ty,
-            values: values.iter().map(|v| ContextValue::new(v, ty)).collect(),
+            values,
         };
         match self.entries.binary_search_by(|e| e.key.cmp(&entry.key)) {
             Ok(i) => {
