@@ -53,6 +53,12 @@ cargo build --locked -p portcullis-cli
 export PORTCULLIS_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/portcullis"
 cargo test --workspace --locked
 
+step "the service's in-process behaviour tests again, on PostgreSQL"
+# The same test binaries (nothing is rebuilt); each service gets a fresh
+# database of its own on the throwaway cluster (crates/server/tests/support).
+PORTCULLIS_TEST_BACKEND=postgres cargo test --locked -p portcullis-server \
+  --test sessions --test tls --test oidc_issuer
+
 if compgen -G "tests/clients/test_*.py" >/dev/null; then
   step "client tests (boto3, AWS CLI) against the real binary, on SQLite"
   # Two workers, each with its own servers; a module stays on one worker.

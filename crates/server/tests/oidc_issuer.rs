@@ -12,6 +12,9 @@
     reason = "helpers of tests: a failed step must fail the test loudly"
 )]
 
+#[path = "support/backend.rs"]
+mod backend;
+
 use std::sync::Arc;
 
 use openidconnect::core::{
@@ -56,6 +59,7 @@ async fn start() -> Service {
     let addr = listener.local_addr().unwrap();
     let mut config = Config::new(addr, dir.path().join("data"));
     config.public_url = Some(format!("http://{addr}"));
+    config.database_url = backend::database_url();
     let (state, _) = bootstrap::start(config).await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(portcullis_server::http::serve(

@@ -7,6 +7,9 @@
     reason = "helpers of tests: a failed step must fail the test loudly"
 )]
 
+#[path = "support/backend.rs"]
+mod backend;
+
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -37,6 +40,7 @@ async fn start() -> (tempfile::TempDir, Arc<AppState>) {
         access_key_id: ROOT_ID.into(),
         secret_access_key: Zeroizing::new(ROOT_SECRET.into()),
     });
+    config.database_url = backend::database_url();
     let (state, _) = bootstrap::start(config).await.unwrap();
     (dir, state)
 }

@@ -6,6 +6,9 @@
     reason = "helpers of tests: a failed step must fail the test loudly"
 )]
 
+#[path = "support/backend.rs"]
+mod backend;
+
 use std::sync::Arc;
 
 use portcullis_server::bootstrap;
@@ -23,6 +26,7 @@ async fn serves_https_with_the_given_certificate() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::new(addr, dir.path().join("data"));
+    config.database_url = backend::database_url();
     config.tls = Some(TlsConfig {
         cert: cert_path,
         key: key_path,
