@@ -512,10 +512,7 @@ pub async fn principal_policies(
         kind,
         PrincipalKind::RoleSession | PrincipalKind::FederatedUser
     ) {
-        let mut principal = Principal::new(kind, caller.arn.clone());
-        principal.account = caller.account_id.clone();
-        principal.unique_id = Some(caller.user_id.clone());
-        compiled.principal = principal;
+        compiled.principal = session_principal(kind, caller);
     }
     if let Some(s) = session {
         // Session tags win over the role's tags of the same key.
@@ -546,10 +543,16 @@ fn request_principal<'p>(
     if shared.kind != PrincipalKind::RoleSession || shared.arn == caller.arn {
         return std::borrow::Cow::Borrowed(shared);
     }
-    let mut principal = Principal::new(PrincipalKind::RoleSession, caller.arn.clone());
+    std::borrow::Cow::Owned(session_principal(PrincipalKind::RoleSession, caller))
+}
+
+/// The principal of a session (a role's or a federated user's): the
+/// session's own ARN and `aws:userid`.
+fn session_principal(kind: PrincipalKind, caller: &Caller) -> Principal {
+    let mut principal = Principal::new(kind, caller.arn.clone());
     principal.account = caller.account_id.clone();
     principal.unique_id = Some(caller.user_id.clone());
-    std::borrow::Cow::Owned(principal)
+    principal
 }
 
 /// Compiles a session's `Policy` and `PolicyArns`.
