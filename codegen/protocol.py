@@ -430,6 +430,11 @@ class Service:
         o.append("}")
         o.append("")
         o.append("/// Runs `op` on `handler` and renders the XML response document.")
+        o.append("///")
+        o.append("/// Each operation's future is boxed: unboxed, this future would be as")
+        o.append("/// large as the largest operation's (kilobytes), and every request,")
+        o.append("/// however small its operation, would copy that much when its task is")
+        o.append("/// spawned.")
         o.append("pub async fn dispatch<H: Handler>(handler: &H, ctx: &H::Ctx, op: Operation, request_id: &str) -> Result<String, ApiError> {")
         o.append("    match op {")
         for op in ops:
@@ -437,9 +442,9 @@ class Service:
             pat = f"Operation::{op}(input)" if "input" in d else f"Operation::{op}"
             call = f"handler.{snake(op)}(ctx, input)" if "input" in d else f"handler.{snake(op)}(ctx)"
             if "output" in d:
-                o.append(f"        {pat} => {{ let out = {call}.await?; Ok(x::response_document(XMLNS, \"{op}\", request_id, Some(&|w: &mut x::XmlWriter| out.write_fields(w)))) }}")
+                o.append(f"        {pat} => {{ let out = Box::pin({call}).await?; Ok(x::response_document(XMLNS, \"{op}\", request_id, Some(&|w: &mut x::XmlWriter| out.write_fields(w)))) }}")
             else:
-                o.append(f"        {pat} => {{ {call}.await?; Ok(x::response_document(XMLNS, \"{op}\", request_id, None)) }}")
+                o.append(f"        {pat} => {{ Box::pin({call}).await?; Ok(x::response_document(XMLNS, \"{op}\", request_id, None)) }}")
         o.append("    }")
         o.append("}")
         return o

@@ -1,8 +1,10 @@
 //! The HTTP side: one route for both APIs, bounded bodies, and the listener.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
+use std::task::Poll;
 
 use axum::Router;
 use axum::body::Body;
@@ -55,26 +57,48 @@ async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respon
             );
         }
     };
-    // Once its body is read, a call runs to completion in a task of its own
-    // even if the client goes away. Dropped halfway, a handler could hand a
-    // database connection back mid-transaction (seen on PostgreSQL under
-    // load, when a load generator closed its connections), and whether a
-    // write happens should not depend on the client's patience.
+    // Once its body is read, a call runs to completion even if the client
+    // goes away. Dropped halfway, a handler could hand a database connection
+    // back mid-transaction (seen on PostgreSQL under load, when a load
+    // generator closed its connections), and whether a write happens should
+    // not depend on the client's patience.
+    //
+    // The call is polled once here first: most calls (a signed
+    // GetCallerIdentity, reads answered from memory) finish in that poll,
+    // and a task of their own would only cost a spawn and a second wake-up.
+    // A call that has to wait (on the store, a lock, a key fetch) is moved
+    // into a task of its own before anything can drop it; the task's first
+    // poll registers its own waker, as every future re-registers on poll.
     // What the error namespace needs is kept aside (reference-counted, not
-    // copied) and read only if the task fails.
+    // copied) and read only if the call fails.
     let signature = SignatureSource::of(&parts);
-    match tokio::spawn(request::handle(state, parts, body, transport)).await {
-        Ok(response) => response,
-        Err(e) => {
-            let request_id = crate::request::new_request_id();
-            tracing::error!(error = %e, %request_id, "a request task failed");
-            request::xml_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ApiError::internal().to_xml(signature.service().xmlns(), &request_id),
-                &request_id,
-            )
-        }
+    let mut call = Box::pin(request::handle(state, parts, body, transport));
+    let first = std::future::poll_fn(|cx| {
+        Poll::Ready(std::panic::catch_unwind(AssertUnwindSafe(|| {
+            call.as_mut().poll(cx)
+        })))
+    })
+    .await;
+    match first {
+        Ok(Poll::Ready(response)) => response,
+        Ok(Poll::Pending) => match tokio::spawn(call).await {
+            Ok(response) => response,
+            Err(e) => internal_error(signature, &e),
+        },
+        Err(_) => internal_error(signature, &"the call panicked"),
     }
+}
+
+/// The answer to a call that failed inside this service (a bug): AWS's
+/// `InternalFailure`, logged with its request id.
+fn internal_error(signature: SignatureSource, e: &dyn std::fmt::Display) -> Response<Body> {
+    let request_id = crate::request::new_request_id();
+    tracing::error!(error = %e, %request_id, "a request failed inside the service");
+    request::xml_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ApiError::internal().to_xml(signature.service().xmlns(), &request_id),
+        &request_id,
+    )
 }
 
 /// The parts of a request that name its service (the `Authorization`

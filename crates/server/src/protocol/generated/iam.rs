@@ -14722,6 +14722,11 @@ pub trait Handler: Sync {
 }
 
 /// Runs `op` on `handler` and renders the XML response document.
+///
+/// Each operation's future is boxed: unboxed, this future would be as
+/// large as the largest operation's (kilobytes), and every request,
+/// however small its operation, would copy that much when its task is
+/// spawned.
 pub async fn dispatch<H: Handler>(
     handler: &H,
     ctx: &H::Ctx,
@@ -14730,7 +14735,7 @@ pub async fn dispatch<H: Handler>(
 ) -> Result<String, ApiError> {
     match op {
         Operation::AcceptDelegationRequest(input) => {
-            handler.accept_delegation_request(ctx, input).await?;
+            Box::pin(handler.accept_delegation_request(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AcceptDelegationRequest",
@@ -14739,7 +14744,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AcquireRole(input) => {
-            let out = handler.acquire_role(ctx, input).await?;
+            let out = Box::pin(handler.acquire_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AcquireRole",
@@ -14748,9 +14753,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AddClientIDToOpenIDConnectProvider(input) => {
-            handler
-                .add_client_id_to_open_id_connect_provider(ctx, input)
-                .await?;
+            Box::pin(handler.add_client_id_to_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AddClientIDToOpenIDConnectProvider",
@@ -14759,7 +14762,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AddRoleToInstanceProfile(input) => {
-            handler.add_role_to_instance_profile(ctx, input).await?;
+            Box::pin(handler.add_role_to_instance_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AddRoleToInstanceProfile",
@@ -14768,7 +14771,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AddUserToGroup(input) => {
-            handler.add_user_to_group(ctx, input).await?;
+            Box::pin(handler.add_user_to_group(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AddUserToGroup",
@@ -14777,7 +14780,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AssociateDelegationRequest(input) => {
-            handler.associate_delegation_request(ctx, input).await?;
+            Box::pin(handler.associate_delegation_request(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AssociateDelegationRequest",
@@ -14786,7 +14789,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AttachGroupPolicy(input) => {
-            handler.attach_group_policy(ctx, input).await?;
+            Box::pin(handler.attach_group_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AttachGroupPolicy",
@@ -14795,7 +14798,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AttachRolePolicy(input) => {
-            handler.attach_role_policy(ctx, input).await?;
+            Box::pin(handler.attach_role_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AttachRolePolicy",
@@ -14804,7 +14807,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AttachUserPolicy(input) => {
-            handler.attach_user_policy(ctx, input).await?;
+            Box::pin(handler.attach_user_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AttachUserPolicy",
@@ -14813,7 +14816,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ChangePassword(input) => {
-            handler.change_password(ctx, input).await?;
+            Box::pin(handler.change_password(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ChangePassword",
@@ -14822,7 +14825,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateAccessKey(input) => {
-            let out = handler.create_access_key(ctx, input).await?;
+            let out = Box::pin(handler.create_access_key(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateAccessKey",
@@ -14831,7 +14834,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateAccountAlias(input) => {
-            handler.create_account_alias(ctx, input).await?;
+            Box::pin(handler.create_account_alias(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateAccountAlias",
@@ -14840,7 +14843,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateDelegationRequest(input) => {
-            let out = handler.create_delegation_request(ctx, input).await?;
+            let out = Box::pin(handler.create_delegation_request(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateDelegationRequest",
@@ -14849,7 +14852,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateGroup(input) => {
-            let out = handler.create_group(ctx, input).await?;
+            let out = Box::pin(handler.create_group(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateGroup",
@@ -14858,7 +14861,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateInstanceProfile(input) => {
-            let out = handler.create_instance_profile(ctx, input).await?;
+            let out = Box::pin(handler.create_instance_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateInstanceProfile",
@@ -14867,7 +14870,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateLoginProfile(input) => {
-            let out = handler.create_login_profile(ctx, input).await?;
+            let out = Box::pin(handler.create_login_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateLoginProfile",
@@ -14876,7 +14879,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateOpenIDConnectProvider(input) => {
-            let out = handler.create_open_id_connect_provider(ctx, input).await?;
+            let out = Box::pin(handler.create_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateOpenIDConnectProvider",
@@ -14885,7 +14888,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreatePolicy(input) => {
-            let out = handler.create_policy(ctx, input).await?;
+            let out = Box::pin(handler.create_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreatePolicy",
@@ -14894,7 +14897,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreatePolicyVersion(input) => {
-            let out = handler.create_policy_version(ctx, input).await?;
+            let out = Box::pin(handler.create_policy_version(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreatePolicyVersion",
@@ -14903,7 +14906,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateRole(input) => {
-            let out = handler.create_role(ctx, input).await?;
+            let out = Box::pin(handler.create_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateRole",
@@ -14912,7 +14915,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateSAMLProvider(input) => {
-            let out = handler.create_saml_provider(ctx, input).await?;
+            let out = Box::pin(handler.create_saml_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateSAMLProvider",
@@ -14921,7 +14924,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateServiceLinkedRole(input) => {
-            let out = handler.create_service_linked_role(ctx, input).await?;
+            let out = Box::pin(handler.create_service_linked_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateServiceLinkedRole",
@@ -14930,9 +14933,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateServiceSpecificCredential(input) => {
-            let out = handler
-                .create_service_specific_credential(ctx, input)
-                .await?;
+            let out = Box::pin(handler.create_service_specific_credential(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateServiceSpecificCredential",
@@ -14941,7 +14942,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateUser(input) => {
-            let out = handler.create_user(ctx, input).await?;
+            let out = Box::pin(handler.create_user(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateUser",
@@ -14950,7 +14951,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::CreateVirtualMFADevice(input) => {
-            let out = handler.create_virtual_mfa_device(ctx, input).await?;
+            let out = Box::pin(handler.create_virtual_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "CreateVirtualMFADevice",
@@ -14959,7 +14960,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeactivateMFADevice(input) => {
-            handler.deactivate_mfa_device(ctx, input).await?;
+            Box::pin(handler.deactivate_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeactivateMFADevice",
@@ -14968,7 +14969,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteAccessKey(input) => {
-            handler.delete_access_key(ctx, input).await?;
+            Box::pin(handler.delete_access_key(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteAccessKey",
@@ -14977,7 +14978,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteAccountAlias(input) => {
-            handler.delete_account_alias(ctx, input).await?;
+            Box::pin(handler.delete_account_alias(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteAccountAlias",
@@ -14986,7 +14987,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteAccountPasswordPolicy => {
-            handler.delete_account_password_policy(ctx).await?;
+            Box::pin(handler.delete_account_password_policy(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteAccountPasswordPolicy",
@@ -14995,11 +14996,11 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteGroup(input) => {
-            handler.delete_group(ctx, input).await?;
+            Box::pin(handler.delete_group(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "DeleteGroup", request_id, None))
         }
         Operation::DeleteGroupPolicy(input) => {
-            handler.delete_group_policy(ctx, input).await?;
+            Box::pin(handler.delete_group_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteGroupPolicy",
@@ -15008,7 +15009,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteInstanceProfile(input) => {
-            handler.delete_instance_profile(ctx, input).await?;
+            Box::pin(handler.delete_instance_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteInstanceProfile",
@@ -15017,7 +15018,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteLoginProfile(input) => {
-            handler.delete_login_profile(ctx, input).await?;
+            Box::pin(handler.delete_login_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteLoginProfile",
@@ -15026,7 +15027,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteOpenIDConnectProvider(input) => {
-            handler.delete_open_id_connect_provider(ctx, input).await?;
+            Box::pin(handler.delete_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteOpenIDConnectProvider",
@@ -15035,7 +15036,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeletePolicy(input) => {
-            handler.delete_policy(ctx, input).await?;
+            Box::pin(handler.delete_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeletePolicy",
@@ -15044,7 +15045,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeletePolicyVersion(input) => {
-            handler.delete_policy_version(ctx, input).await?;
+            Box::pin(handler.delete_policy_version(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeletePolicyVersion",
@@ -15053,11 +15054,11 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteRole(input) => {
-            handler.delete_role(ctx, input).await?;
+            Box::pin(handler.delete_role(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "DeleteRole", request_id, None))
         }
         Operation::DeleteRolePermissionsBoundary(input) => {
-            handler.delete_role_permissions_boundary(ctx, input).await?;
+            Box::pin(handler.delete_role_permissions_boundary(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteRolePermissionsBoundary",
@@ -15066,7 +15067,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteRolePolicy(input) => {
-            handler.delete_role_policy(ctx, input).await?;
+            Box::pin(handler.delete_role_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteRolePolicy",
@@ -15075,7 +15076,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteSAMLProvider(input) => {
-            handler.delete_saml_provider(ctx, input).await?;
+            Box::pin(handler.delete_saml_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteSAMLProvider",
@@ -15084,7 +15085,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteSSHPublicKey(input) => {
-            handler.delete_ssh_public_key(ctx, input).await?;
+            Box::pin(handler.delete_ssh_public_key(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteSSHPublicKey",
@@ -15093,7 +15094,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteServerCertificate(input) => {
-            handler.delete_server_certificate(ctx, input).await?;
+            Box::pin(handler.delete_server_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteServerCertificate",
@@ -15102,7 +15103,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteServiceLinkedRole(input) => {
-            let out = handler.delete_service_linked_role(ctx, input).await?;
+            let out = Box::pin(handler.delete_service_linked_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteServiceLinkedRole",
@@ -15111,9 +15112,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteServiceSpecificCredential(input) => {
-            handler
-                .delete_service_specific_credential(ctx, input)
-                .await?;
+            Box::pin(handler.delete_service_specific_credential(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteServiceSpecificCredential",
@@ -15122,7 +15121,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteSigningCertificate(input) => {
-            handler.delete_signing_certificate(ctx, input).await?;
+            Box::pin(handler.delete_signing_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteSigningCertificate",
@@ -15131,11 +15130,11 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteUser(input) => {
-            handler.delete_user(ctx, input).await?;
+            Box::pin(handler.delete_user(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "DeleteUser", request_id, None))
         }
         Operation::DeleteUserPermissionsBoundary(input) => {
-            handler.delete_user_permissions_boundary(ctx, input).await?;
+            Box::pin(handler.delete_user_permissions_boundary(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteUserPermissionsBoundary",
@@ -15144,7 +15143,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteUserPolicy(input) => {
-            handler.delete_user_policy(ctx, input).await?;
+            Box::pin(handler.delete_user_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteUserPolicy",
@@ -15153,7 +15152,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DeleteVirtualMFADevice(input) => {
-            handler.delete_virtual_mfa_device(ctx, input).await?;
+            Box::pin(handler.delete_virtual_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DeleteVirtualMFADevice",
@@ -15162,7 +15161,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DetachGroupPolicy(input) => {
-            handler.detach_group_policy(ctx, input).await?;
+            Box::pin(handler.detach_group_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DetachGroupPolicy",
@@ -15171,7 +15170,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DetachRolePolicy(input) => {
-            handler.detach_role_policy(ctx, input).await?;
+            Box::pin(handler.detach_role_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DetachRolePolicy",
@@ -15180,7 +15179,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DetachUserPolicy(input) => {
-            handler.detach_user_policy(ctx, input).await?;
+            Box::pin(handler.detach_user_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DetachUserPolicy",
@@ -15189,9 +15188,9 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DisableOrganizationsRootCredentialsManagement(input) => {
-            let out = handler
-                .disable_organizations_root_credentials_management(ctx, input)
-                .await?;
+            let out =
+                Box::pin(handler.disable_organizations_root_credentials_management(ctx, input))
+                    .await?;
             Ok(x::response_document(
                 XMLNS,
                 "DisableOrganizationsRootCredentialsManagement",
@@ -15200,9 +15199,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DisableOrganizationsRootSessions(input) => {
-            let out = handler
-                .disable_organizations_root_sessions(ctx, input)
-                .await?;
+            let out = Box::pin(handler.disable_organizations_root_sessions(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DisableOrganizationsRootSessions",
@@ -15211,9 +15208,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DisableOutboundWebIdentityFederation => {
-            handler
-                .disable_outbound_web_identity_federation(ctx)
-                .await?;
+            Box::pin(handler.disable_outbound_web_identity_federation(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DisableOutboundWebIdentityFederation",
@@ -15222,7 +15217,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::EnableMFADevice(input) => {
-            handler.enable_mfa_device(ctx, input).await?;
+            Box::pin(handler.enable_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "EnableMFADevice",
@@ -15231,9 +15226,9 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::EnableOrganizationsRootCredentialsManagement(input) => {
-            let out = handler
-                .enable_organizations_root_credentials_management(ctx, input)
-                .await?;
+            let out =
+                Box::pin(handler.enable_organizations_root_credentials_management(ctx, input))
+                    .await?;
             Ok(x::response_document(
                 XMLNS,
                 "EnableOrganizationsRootCredentialsManagement",
@@ -15242,9 +15237,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::EnableOrganizationsRootSessions(input) => {
-            let out = handler
-                .enable_organizations_root_sessions(ctx, input)
-                .await?;
+            let out = Box::pin(handler.enable_organizations_root_sessions(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "EnableOrganizationsRootSessions",
@@ -15253,7 +15246,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::EnableOutboundWebIdentityFederation => {
-            let out = handler.enable_outbound_web_identity_federation(ctx).await?;
+            let out = Box::pin(handler.enable_outbound_web_identity_federation(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "EnableOutboundWebIdentityFederation",
@@ -15262,7 +15255,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GenerateCredentialReport => {
-            let out = handler.generate_credential_report(ctx).await?;
+            let out = Box::pin(handler.generate_credential_report(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GenerateCredentialReport",
@@ -15271,9 +15264,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GenerateOrganizationsAccessReport(input) => {
-            let out = handler
-                .generate_organizations_access_report(ctx, input)
-                .await?;
+            let out = Box::pin(handler.generate_organizations_access_report(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GenerateOrganizationsAccessReport",
@@ -15282,9 +15273,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GenerateServiceLastAccessedDetails(input) => {
-            let out = handler
-                .generate_service_last_accessed_details(ctx, input)
-                .await?;
+            let out = Box::pin(handler.generate_service_last_accessed_details(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GenerateServiceLastAccessedDetails",
@@ -15293,7 +15282,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetAccessKeyLastUsed(input) => {
-            let out = handler.get_access_key_last_used(ctx, input).await?;
+            let out = Box::pin(handler.get_access_key_last_used(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetAccessKeyLastUsed",
@@ -15302,9 +15291,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetAccountAuthorizationDetails(input) => {
-            let out = handler
-                .get_account_authorization_details(ctx, input)
-                .await?;
+            let out = Box::pin(handler.get_account_authorization_details(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetAccountAuthorizationDetails",
@@ -15313,7 +15300,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetAccountPasswordPolicy => {
-            let out = handler.get_account_password_policy(ctx).await?;
+            let out = Box::pin(handler.get_account_password_policy(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetAccountPasswordPolicy",
@@ -15322,7 +15309,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetAccountProperties(input) => {
-            let out = handler.get_account_properties(ctx, input).await?;
+            let out = Box::pin(handler.get_account_properties(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetAccountProperties",
@@ -15331,7 +15318,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetAccountSummary => {
-            let out = handler.get_account_summary(ctx).await?;
+            let out = Box::pin(handler.get_account_summary(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetAccountSummary",
@@ -15340,9 +15327,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetContextKeysForCustomPolicy(input) => {
-            let out = handler
-                .get_context_keys_for_custom_policy(ctx, input)
-                .await?;
+            let out = Box::pin(handler.get_context_keys_for_custom_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetContextKeysForCustomPolicy",
@@ -15351,9 +15336,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetContextKeysForPrincipalPolicy(input) => {
-            let out = handler
-                .get_context_keys_for_principal_policy(ctx, input)
-                .await?;
+            let out = Box::pin(handler.get_context_keys_for_principal_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetContextKeysForPrincipalPolicy",
@@ -15362,7 +15345,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetCredentialReport => {
-            let out = handler.get_credential_report(ctx).await?;
+            let out = Box::pin(handler.get_credential_report(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetCredentialReport",
@@ -15371,7 +15354,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetDelegationRequest(input) => {
-            let out = handler.get_delegation_request(ctx, input).await?;
+            let out = Box::pin(handler.get_delegation_request(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetDelegationRequest",
@@ -15380,7 +15363,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetGroup(input) => {
-            let out = handler.get_group(ctx, input).await?;
+            let out = Box::pin(handler.get_group(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetGroup",
@@ -15389,7 +15372,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetGroupPolicy(input) => {
-            let out = handler.get_group_policy(ctx, input).await?;
+            let out = Box::pin(handler.get_group_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetGroupPolicy",
@@ -15398,7 +15381,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetHumanReadableSummary(input) => {
-            let out = handler.get_human_readable_summary(ctx, input).await?;
+            let out = Box::pin(handler.get_human_readable_summary(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetHumanReadableSummary",
@@ -15407,7 +15390,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetInstanceProfile(input) => {
-            let out = handler.get_instance_profile(ctx, input).await?;
+            let out = Box::pin(handler.get_instance_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetInstanceProfile",
@@ -15416,7 +15399,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetLoginProfile(input) => {
-            let out = handler.get_login_profile(ctx, input).await?;
+            let out = Box::pin(handler.get_login_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetLoginProfile",
@@ -15425,7 +15408,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetMFADevice(input) => {
-            let out = handler.get_mfa_device(ctx, input).await?;
+            let out = Box::pin(handler.get_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetMFADevice",
@@ -15434,7 +15417,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetOpenIDConnectProvider(input) => {
-            let out = handler.get_open_id_connect_provider(ctx, input).await?;
+            let out = Box::pin(handler.get_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetOpenIDConnectProvider",
@@ -15443,7 +15426,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetOrganizationsAccessReport(input) => {
-            let out = handler.get_organizations_access_report(ctx, input).await?;
+            let out = Box::pin(handler.get_organizations_access_report(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetOrganizationsAccessReport",
@@ -15452,9 +15435,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetOutboundWebIdentityFederationInfo => {
-            let out = handler
-                .get_outbound_web_identity_federation_info(ctx)
-                .await?;
+            let out = Box::pin(handler.get_outbound_web_identity_federation_info(ctx)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetOutboundWebIdentityFederationInfo",
@@ -15463,7 +15444,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetPolicy(input) => {
-            let out = handler.get_policy(ctx, input).await?;
+            let out = Box::pin(handler.get_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetPolicy",
@@ -15472,7 +15453,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetPolicyVersion(input) => {
-            let out = handler.get_policy_version(ctx, input).await?;
+            let out = Box::pin(handler.get_policy_version(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetPolicyVersion",
@@ -15481,7 +15462,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetRole(input) => {
-            let out = handler.get_role(ctx, input).await?;
+            let out = Box::pin(handler.get_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetRole",
@@ -15490,7 +15471,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetRolePolicy(input) => {
-            let out = handler.get_role_policy(ctx, input).await?;
+            let out = Box::pin(handler.get_role_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetRolePolicy",
@@ -15499,7 +15480,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetRoleTemplateVersion(input) => {
-            let out = handler.get_role_template_version(ctx, input).await?;
+            let out = Box::pin(handler.get_role_template_version(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetRoleTemplateVersion",
@@ -15508,7 +15489,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetSAMLProvider(input) => {
-            let out = handler.get_saml_provider(ctx, input).await?;
+            let out = Box::pin(handler.get_saml_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetSAMLProvider",
@@ -15517,7 +15498,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetSSHPublicKey(input) => {
-            let out = handler.get_ssh_public_key(ctx, input).await?;
+            let out = Box::pin(handler.get_ssh_public_key(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetSSHPublicKey",
@@ -15526,7 +15507,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetServerCertificate(input) => {
-            let out = handler.get_server_certificate(ctx, input).await?;
+            let out = Box::pin(handler.get_server_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetServerCertificate",
@@ -15535,9 +15516,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetServiceLastAccessedDetails(input) => {
-            let out = handler
-                .get_service_last_accessed_details(ctx, input)
-                .await?;
+            let out = Box::pin(handler.get_service_last_accessed_details(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetServiceLastAccessedDetails",
@@ -15546,8 +15525,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetServiceLastAccessedDetailsWithEntities(input) => {
-            let out = handler
-                .get_service_last_accessed_details_with_entities(ctx, input)
+            let out = Box::pin(handler.get_service_last_accessed_details_with_entities(ctx, input))
                 .await?;
             Ok(x::response_document(
                 XMLNS,
@@ -15557,9 +15535,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetServiceLinkedRoleDeletionStatus(input) => {
-            let out = handler
-                .get_service_linked_role_deletion_status(ctx, input)
-                .await?;
+            let out = Box::pin(handler.get_service_linked_role_deletion_status(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetServiceLinkedRoleDeletionStatus",
@@ -15568,7 +15544,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetUser(input) => {
-            let out = handler.get_user(ctx, input).await?;
+            let out = Box::pin(handler.get_user(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetUser",
@@ -15577,7 +15553,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetUserPolicy(input) => {
-            let out = handler.get_user_policy(ctx, input).await?;
+            let out = Box::pin(handler.get_user_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetUserPolicy",
@@ -15586,7 +15562,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListAccessKeys(input) => {
-            let out = handler.list_access_keys(ctx, input).await?;
+            let out = Box::pin(handler.list_access_keys(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListAccessKeys",
@@ -15595,7 +15571,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListAccountAliases(input) => {
-            let out = handler.list_account_aliases(ctx, input).await?;
+            let out = Box::pin(handler.list_account_aliases(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListAccountAliases",
@@ -15604,7 +15580,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListAttachedGroupPolicies(input) => {
-            let out = handler.list_attached_group_policies(ctx, input).await?;
+            let out = Box::pin(handler.list_attached_group_policies(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListAttachedGroupPolicies",
@@ -15613,7 +15589,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListAttachedRolePolicies(input) => {
-            let out = handler.list_attached_role_policies(ctx, input).await?;
+            let out = Box::pin(handler.list_attached_role_policies(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListAttachedRolePolicies",
@@ -15622,7 +15598,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListAttachedUserPolicies(input) => {
-            let out = handler.list_attached_user_policies(ctx, input).await?;
+            let out = Box::pin(handler.list_attached_user_policies(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListAttachedUserPolicies",
@@ -15631,7 +15607,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListDelegationRequests(input) => {
-            let out = handler.list_delegation_requests(ctx, input).await?;
+            let out = Box::pin(handler.list_delegation_requests(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListDelegationRequests",
@@ -15640,7 +15616,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListEntitiesForPolicy(input) => {
-            let out = handler.list_entities_for_policy(ctx, input).await?;
+            let out = Box::pin(handler.list_entities_for_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListEntitiesForPolicy",
@@ -15649,7 +15625,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListGroupPolicies(input) => {
-            let out = handler.list_group_policies(ctx, input).await?;
+            let out = Box::pin(handler.list_group_policies(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListGroupPolicies",
@@ -15658,7 +15634,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListGroups(input) => {
-            let out = handler.list_groups(ctx, input).await?;
+            let out = Box::pin(handler.list_groups(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListGroups",
@@ -15667,7 +15643,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListGroupsForUser(input) => {
-            let out = handler.list_groups_for_user(ctx, input).await?;
+            let out = Box::pin(handler.list_groups_for_user(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListGroupsForUser",
@@ -15676,7 +15652,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListInstanceProfileTags(input) => {
-            let out = handler.list_instance_profile_tags(ctx, input).await?;
+            let out = Box::pin(handler.list_instance_profile_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListInstanceProfileTags",
@@ -15685,7 +15661,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListInstanceProfiles(input) => {
-            let out = handler.list_instance_profiles(ctx, input).await?;
+            let out = Box::pin(handler.list_instance_profiles(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListInstanceProfiles",
@@ -15694,7 +15670,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListInstanceProfilesForRole(input) => {
-            let out = handler.list_instance_profiles_for_role(ctx, input).await?;
+            let out = Box::pin(handler.list_instance_profiles_for_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListInstanceProfilesForRole",
@@ -15703,7 +15679,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListMFADeviceTags(input) => {
-            let out = handler.list_mfa_device_tags(ctx, input).await?;
+            let out = Box::pin(handler.list_mfa_device_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListMFADeviceTags",
@@ -15712,7 +15688,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListMFADevices(input) => {
-            let out = handler.list_mfa_devices(ctx, input).await?;
+            let out = Box::pin(handler.list_mfa_devices(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListMFADevices",
@@ -15721,9 +15697,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListOpenIDConnectProviderTags(input) => {
-            let out = handler
-                .list_open_id_connect_provider_tags(ctx, input)
-                .await?;
+            let out = Box::pin(handler.list_open_id_connect_provider_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListOpenIDConnectProviderTags",
@@ -15732,7 +15706,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListOpenIDConnectProviders(input) => {
-            let out = handler.list_open_id_connect_providers(ctx, input).await?;
+            let out = Box::pin(handler.list_open_id_connect_providers(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListOpenIDConnectProviders",
@@ -15741,7 +15715,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListOrganizationsFeatures(input) => {
-            let out = handler.list_organizations_features(ctx, input).await?;
+            let out = Box::pin(handler.list_organizations_features(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListOrganizationsFeatures",
@@ -15750,7 +15724,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListPolicies(input) => {
-            let out = handler.list_policies(ctx, input).await?;
+            let out = Box::pin(handler.list_policies(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListPolicies",
@@ -15759,9 +15733,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListPoliciesGrantingServiceAccess(input) => {
-            let out = handler
-                .list_policies_granting_service_access(ctx, input)
-                .await?;
+            let out = Box::pin(handler.list_policies_granting_service_access(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListPoliciesGrantingServiceAccess",
@@ -15770,7 +15742,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListPolicyTags(input) => {
-            let out = handler.list_policy_tags(ctx, input).await?;
+            let out = Box::pin(handler.list_policy_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListPolicyTags",
@@ -15779,7 +15751,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListPolicyVersions(input) => {
-            let out = handler.list_policy_versions(ctx, input).await?;
+            let out = Box::pin(handler.list_policy_versions(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListPolicyVersions",
@@ -15788,7 +15760,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListRolePolicies(input) => {
-            let out = handler.list_role_policies(ctx, input).await?;
+            let out = Box::pin(handler.list_role_policies(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListRolePolicies",
@@ -15797,7 +15769,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListRoleTags(input) => {
-            let out = handler.list_role_tags(ctx, input).await?;
+            let out = Box::pin(handler.list_role_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListRoleTags",
@@ -15806,7 +15778,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListRoles(input) => {
-            let out = handler.list_roles(ctx, input).await?;
+            let out = Box::pin(handler.list_roles(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListRoles",
@@ -15815,7 +15787,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListSAMLProviderTags(input) => {
-            let out = handler.list_saml_provider_tags(ctx, input).await?;
+            let out = Box::pin(handler.list_saml_provider_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListSAMLProviderTags",
@@ -15824,7 +15796,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListSAMLProviders(input) => {
-            let out = handler.list_saml_providers(ctx, input).await?;
+            let out = Box::pin(handler.list_saml_providers(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListSAMLProviders",
@@ -15833,7 +15805,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListSSHPublicKeys(input) => {
-            let out = handler.list_ssh_public_keys(ctx, input).await?;
+            let out = Box::pin(handler.list_ssh_public_keys(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListSSHPublicKeys",
@@ -15842,7 +15814,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListServerCertificateTags(input) => {
-            let out = handler.list_server_certificate_tags(ctx, input).await?;
+            let out = Box::pin(handler.list_server_certificate_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListServerCertificateTags",
@@ -15851,7 +15823,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListServerCertificates(input) => {
-            let out = handler.list_server_certificates(ctx, input).await?;
+            let out = Box::pin(handler.list_server_certificates(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListServerCertificates",
@@ -15860,9 +15832,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListServiceSpecificCredentials(input) => {
-            let out = handler
-                .list_service_specific_credentials(ctx, input)
-                .await?;
+            let out = Box::pin(handler.list_service_specific_credentials(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListServiceSpecificCredentials",
@@ -15871,7 +15841,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListSigningCertificates(input) => {
-            let out = handler.list_signing_certificates(ctx, input).await?;
+            let out = Box::pin(handler.list_signing_certificates(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListSigningCertificates",
@@ -15880,7 +15850,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListUserPolicies(input) => {
-            let out = handler.list_user_policies(ctx, input).await?;
+            let out = Box::pin(handler.list_user_policies(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListUserPolicies",
@@ -15889,7 +15859,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListUserTags(input) => {
-            let out = handler.list_user_tags(ctx, input).await?;
+            let out = Box::pin(handler.list_user_tags(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListUserTags",
@@ -15898,7 +15868,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListUsers(input) => {
-            let out = handler.list_users(ctx, input).await?;
+            let out = Box::pin(handler.list_users(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListUsers",
@@ -15907,7 +15877,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ListVirtualMFADevices(input) => {
-            let out = handler.list_virtual_mfa_devices(ctx, input).await?;
+            let out = Box::pin(handler.list_virtual_mfa_devices(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ListVirtualMFADevices",
@@ -15916,7 +15886,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::PutAccountProperties(input) => {
-            let out = handler.put_account_properties(ctx, input).await?;
+            let out = Box::pin(handler.put_account_properties(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "PutAccountProperties",
@@ -15925,7 +15895,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::PutGroupPolicy(input) => {
-            handler.put_group_policy(ctx, input).await?;
+            Box::pin(handler.put_group_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "PutGroupPolicy",
@@ -15934,7 +15904,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::PutRolePermissionsBoundary(input) => {
-            handler.put_role_permissions_boundary(ctx, input).await?;
+            Box::pin(handler.put_role_permissions_boundary(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "PutRolePermissionsBoundary",
@@ -15943,7 +15913,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::PutRolePolicy(input) => {
-            handler.put_role_policy(ctx, input).await?;
+            Box::pin(handler.put_role_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "PutRolePolicy",
@@ -15952,7 +15922,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::PutUserPermissionsBoundary(input) => {
-            handler.put_user_permissions_boundary(ctx, input).await?;
+            Box::pin(handler.put_user_permissions_boundary(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "PutUserPermissionsBoundary",
@@ -15961,7 +15931,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::PutUserPolicy(input) => {
-            handler.put_user_policy(ctx, input).await?;
+            Box::pin(handler.put_user_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "PutUserPolicy",
@@ -15970,7 +15940,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::RejectDelegationRequest(input) => {
-            handler.reject_delegation_request(ctx, input).await?;
+            Box::pin(handler.reject_delegation_request(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "RejectDelegationRequest",
@@ -15979,9 +15949,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::RemoveClientIDFromOpenIDConnectProvider(input) => {
-            handler
-                .remove_client_id_from_open_id_connect_provider(ctx, input)
-                .await?;
+            Box::pin(handler.remove_client_id_from_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "RemoveClientIDFromOpenIDConnectProvider",
@@ -15990,9 +15958,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::RemoveRoleFromInstanceProfile(input) => {
-            handler
-                .remove_role_from_instance_profile(ctx, input)
-                .await?;
+            Box::pin(handler.remove_role_from_instance_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "RemoveRoleFromInstanceProfile",
@@ -16001,7 +15967,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::RemoveUserFromGroup(input) => {
-            handler.remove_user_from_group(ctx, input).await?;
+            Box::pin(handler.remove_user_from_group(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "RemoveUserFromGroup",
@@ -16010,9 +15976,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ResetServiceSpecificCredential(input) => {
-            let out = handler
-                .reset_service_specific_credential(ctx, input)
-                .await?;
+            let out = Box::pin(handler.reset_service_specific_credential(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ResetServiceSpecificCredential",
@@ -16021,7 +15985,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::ResyncMFADevice(input) => {
-            handler.resync_mfa_device(ctx, input).await?;
+            Box::pin(handler.resync_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "ResyncMFADevice",
@@ -16030,7 +15994,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::SendDelegationToken(input) => {
-            handler.send_delegation_token(ctx, input).await?;
+            Box::pin(handler.send_delegation_token(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "SendDelegationToken",
@@ -16039,7 +16003,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::SetDefaultPolicyVersion(input) => {
-            handler.set_default_policy_version(ctx, input).await?;
+            Box::pin(handler.set_default_policy_version(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "SetDefaultPolicyVersion",
@@ -16048,9 +16012,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::SetSecurityTokenServicePreferences(input) => {
-            handler
-                .set_security_token_service_preferences(ctx, input)
-                .await?;
+            Box::pin(handler.set_security_token_service_preferences(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "SetSecurityTokenServicePreferences",
@@ -16059,7 +16021,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::SimulateCustomPolicy(input) => {
-            let out = handler.simulate_custom_policy(ctx, input).await?;
+            let out = Box::pin(handler.simulate_custom_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "SimulateCustomPolicy",
@@ -16068,7 +16030,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::SimulatePrincipalPolicy(input) => {
-            let out = handler.simulate_principal_policy(ctx, input).await?;
+            let out = Box::pin(handler.simulate_principal_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "SimulatePrincipalPolicy",
@@ -16077,7 +16039,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::TagInstanceProfile(input) => {
-            handler.tag_instance_profile(ctx, input).await?;
+            Box::pin(handler.tag_instance_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "TagInstanceProfile",
@@ -16086,7 +16048,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::TagMFADevice(input) => {
-            handler.tag_mfa_device(ctx, input).await?;
+            Box::pin(handler.tag_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "TagMFADevice",
@@ -16095,7 +16057,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::TagOpenIDConnectProvider(input) => {
-            handler.tag_open_id_connect_provider(ctx, input).await?;
+            Box::pin(handler.tag_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "TagOpenIDConnectProvider",
@@ -16104,15 +16066,15 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::TagPolicy(input) => {
-            handler.tag_policy(ctx, input).await?;
+            Box::pin(handler.tag_policy(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "TagPolicy", request_id, None))
         }
         Operation::TagRole(input) => {
-            handler.tag_role(ctx, input).await?;
+            Box::pin(handler.tag_role(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "TagRole", request_id, None))
         }
         Operation::TagSAMLProvider(input) => {
-            handler.tag_saml_provider(ctx, input).await?;
+            Box::pin(handler.tag_saml_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "TagSAMLProvider",
@@ -16121,7 +16083,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::TagServerCertificate(input) => {
-            handler.tag_server_certificate(ctx, input).await?;
+            Box::pin(handler.tag_server_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "TagServerCertificate",
@@ -16130,11 +16092,11 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::TagUser(input) => {
-            handler.tag_user(ctx, input).await?;
+            Box::pin(handler.tag_user(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "TagUser", request_id, None))
         }
         Operation::UntagInstanceProfile(input) => {
-            handler.untag_instance_profile(ctx, input).await?;
+            Box::pin(handler.untag_instance_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UntagInstanceProfile",
@@ -16143,7 +16105,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UntagMFADevice(input) => {
-            handler.untag_mfa_device(ctx, input).await?;
+            Box::pin(handler.untag_mfa_device(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UntagMFADevice",
@@ -16152,7 +16114,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UntagOpenIDConnectProvider(input) => {
-            handler.untag_open_id_connect_provider(ctx, input).await?;
+            Box::pin(handler.untag_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UntagOpenIDConnectProvider",
@@ -16161,15 +16123,15 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UntagPolicy(input) => {
-            handler.untag_policy(ctx, input).await?;
+            Box::pin(handler.untag_policy(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "UntagPolicy", request_id, None))
         }
         Operation::UntagRole(input) => {
-            handler.untag_role(ctx, input).await?;
+            Box::pin(handler.untag_role(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "UntagRole", request_id, None))
         }
         Operation::UntagSAMLProvider(input) => {
-            handler.untag_saml_provider(ctx, input).await?;
+            Box::pin(handler.untag_saml_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UntagSAMLProvider",
@@ -16178,7 +16140,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UntagServerCertificate(input) => {
-            handler.untag_server_certificate(ctx, input).await?;
+            Box::pin(handler.untag_server_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UntagServerCertificate",
@@ -16187,11 +16149,11 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UntagUser(input) => {
-            handler.untag_user(ctx, input).await?;
+            Box::pin(handler.untag_user(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "UntagUser", request_id, None))
         }
         Operation::UpdateAccessKey(input) => {
-            handler.update_access_key(ctx, input).await?;
+            Box::pin(handler.update_access_key(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateAccessKey",
@@ -16200,7 +16162,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateAccountPasswordPolicy(input) => {
-            handler.update_account_password_policy(ctx, input).await?;
+            Box::pin(handler.update_account_password_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateAccountPasswordPolicy",
@@ -16209,7 +16171,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateAssumeRolePolicy(input) => {
-            handler.update_assume_role_policy(ctx, input).await?;
+            Box::pin(handler.update_assume_role_policy(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateAssumeRolePolicy",
@@ -16218,7 +16180,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateDelegationRequest(input) => {
-            handler.update_delegation_request(ctx, input).await?;
+            Box::pin(handler.update_delegation_request(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateDelegationRequest",
@@ -16227,11 +16189,11 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateGroup(input) => {
-            handler.update_group(ctx, input).await?;
+            Box::pin(handler.update_group(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "UpdateGroup", request_id, None))
         }
         Operation::UpdateLoginProfile(input) => {
-            handler.update_login_profile(ctx, input).await?;
+            Box::pin(handler.update_login_profile(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateLoginProfile",
@@ -16240,7 +16202,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateOpenIDConnectProvider(input) => {
-            handler.update_open_id_connect_provider(ctx, input).await?;
+            Box::pin(handler.update_open_id_connect_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateOpenIDConnectProvider",
@@ -16249,9 +16211,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateOpenIDConnectProviderThumbprint(input) => {
-            handler
-                .update_open_id_connect_provider_thumbprint(ctx, input)
-                .await?;
+            Box::pin(handler.update_open_id_connect_provider_thumbprint(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateOpenIDConnectProviderThumbprint",
@@ -16260,7 +16220,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateRole(input) => {
-            let out = handler.update_role(ctx, input).await?;
+            let out = Box::pin(handler.update_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateRole",
@@ -16269,7 +16229,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateRoleDescription(input) => {
-            let out = handler.update_role_description(ctx, input).await?;
+            let out = Box::pin(handler.update_role_description(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateRoleDescription",
@@ -16278,7 +16238,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateSAMLProvider(input) => {
-            let out = handler.update_saml_provider(ctx, input).await?;
+            let out = Box::pin(handler.update_saml_provider(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateSAMLProvider",
@@ -16287,7 +16247,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateSSHPublicKey(input) => {
-            handler.update_ssh_public_key(ctx, input).await?;
+            Box::pin(handler.update_ssh_public_key(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateSSHPublicKey",
@@ -16296,7 +16256,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateServerCertificate(input) => {
-            handler.update_server_certificate(ctx, input).await?;
+            Box::pin(handler.update_server_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateServerCertificate",
@@ -16305,9 +16265,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateServiceSpecificCredential(input) => {
-            handler
-                .update_service_specific_credential(ctx, input)
-                .await?;
+            Box::pin(handler.update_service_specific_credential(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateServiceSpecificCredential",
@@ -16316,7 +16274,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateSigningCertificate(input) => {
-            handler.update_signing_certificate(ctx, input).await?;
+            Box::pin(handler.update_signing_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UpdateSigningCertificate",
@@ -16325,11 +16283,11 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UpdateUser(input) => {
-            handler.update_user(ctx, input).await?;
+            Box::pin(handler.update_user(ctx, input)).await?;
             Ok(x::response_document(XMLNS, "UpdateUser", request_id, None))
         }
         Operation::UploadSSHPublicKey(input) => {
-            let out = handler.upload_ssh_public_key(ctx, input).await?;
+            let out = Box::pin(handler.upload_ssh_public_key(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UploadSSHPublicKey",
@@ -16338,7 +16296,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UploadServerCertificate(input) => {
-            let out = handler.upload_server_certificate(ctx, input).await?;
+            let out = Box::pin(handler.upload_server_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UploadServerCertificate",
@@ -16347,7 +16305,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::UploadSigningCertificate(input) => {
-            let out = handler.upload_signing_certificate(ctx, input).await?;
+            let out = Box::pin(handler.upload_signing_certificate(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "UploadSigningCertificate",

@@ -1777,6 +1777,11 @@ pub trait Handler: Sync {
 }
 
 /// Runs `op` on `handler` and renders the XML response document.
+///
+/// Each operation's future is boxed: unboxed, this future would be as
+/// large as the largest operation's (kilobytes), and every request,
+/// however small its operation, would copy that much when its task is
+/// spawned.
 pub async fn dispatch<H: Handler>(
     handler: &H,
     ctx: &H::Ctx,
@@ -1785,7 +1790,7 @@ pub async fn dispatch<H: Handler>(
 ) -> Result<String, ApiError> {
     match op {
         Operation::AssumeRole(input) => {
-            let out = handler.assume_role(ctx, input).await?;
+            let out = Box::pin(handler.assume_role(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AssumeRole",
@@ -1794,7 +1799,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AssumeRoleWithSAML(input) => {
-            let out = handler.assume_role_with_saml(ctx, input).await?;
+            let out = Box::pin(handler.assume_role_with_saml(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AssumeRoleWithSAML",
@@ -1803,7 +1808,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AssumeRoleWithWebIdentity(input) => {
-            let out = handler.assume_role_with_web_identity(ctx, input).await?;
+            let out = Box::pin(handler.assume_role_with_web_identity(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AssumeRoleWithWebIdentity",
@@ -1812,7 +1817,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::AssumeRoot(input) => {
-            let out = handler.assume_root(ctx, input).await?;
+            let out = Box::pin(handler.assume_root(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "AssumeRoot",
@@ -1821,7 +1826,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::DecodeAuthorizationMessage(input) => {
-            let out = handler.decode_authorization_message(ctx, input).await?;
+            let out = Box::pin(handler.decode_authorization_message(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "DecodeAuthorizationMessage",
@@ -1830,7 +1835,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetAccessKeyInfo(input) => {
-            let out = handler.get_access_key_info(ctx, input).await?;
+            let out = Box::pin(handler.get_access_key_info(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetAccessKeyInfo",
@@ -1839,7 +1844,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetCallerIdentity(input) => {
-            let out = handler.get_caller_identity(ctx, input).await?;
+            let out = Box::pin(handler.get_caller_identity(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetCallerIdentity",
@@ -1848,7 +1853,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetDelegatedAccessToken(input) => {
-            let out = handler.get_delegated_access_token(ctx, input).await?;
+            let out = Box::pin(handler.get_delegated_access_token(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetDelegatedAccessToken",
@@ -1857,7 +1862,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetFederationToken(input) => {
-            let out = handler.get_federation_token(ctx, input).await?;
+            let out = Box::pin(handler.get_federation_token(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetFederationToken",
@@ -1866,7 +1871,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetScopedCredentials(input) => {
-            let out = handler.get_scoped_credentials(ctx, input).await?;
+            let out = Box::pin(handler.get_scoped_credentials(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetScopedCredentials",
@@ -1875,7 +1880,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetSessionToken(input) => {
-            let out = handler.get_session_token(ctx, input).await?;
+            let out = Box::pin(handler.get_session_token(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetSessionToken",
@@ -1884,7 +1889,7 @@ pub async fn dispatch<H: Handler>(
             ))
         }
         Operation::GetWebIdentityToken(input) => {
-            let out = handler.get_web_identity_token(ctx, input).await?;
+            let out = Box::pin(handler.get_web_identity_token(ctx, input)).await?;
             Ok(x::response_document(
                 XMLNS,
                 "GetWebIdentityToken",
