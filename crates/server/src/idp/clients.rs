@@ -104,7 +104,7 @@ where
         time: Timestamp(idp.now()).to_iso8601(),
         request_id: request_id.clone(),
         service: Service::Iam.signing_name(),
-        source_ip: transport.source_ip.to_string(),
+        source_ip: transport.source_ip_text(),
         action: action.to_owned(),
         decision: "Unauthenticated",
         ..AuditRecord::default()

@@ -436,11 +436,7 @@ fn person_context(
     put("aws:PrincipalType", ContextType::String, "User");
     put("aws:PrincipalIsAWSService", ContextType::Boolean, "false");
     put("aws:ViaAWSService", ContextType::Boolean, "false");
-    put(
-        "aws:SourceIp",
-        ContextType::Ip,
-        &transport.source_ip.to_string(),
-    );
+    put("aws:SourceIp", ContextType::Ip, &transport.source_ip_text());
     put(
         "aws:SecureTransport",
         ContextType::Boolean,

@@ -12,7 +12,20 @@ use time::format_description::well_known::iso8601::{Config, EncodedConfig, TimeP
 
 /// The entity that stands for a markup character in text, `None` for any
 /// other byte.
-fn escape(b: u8) -> Option<&'static str> {
+/// The bytes text must escape, as a table: the scan for them is one lookup
+/// per byte rather than a chain of comparisons (every response's text goes
+/// through it).
+static MARKUP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = escape(b as u8).is_some();
+        b += 1;
+    }
+    table
+};
+
+const fn escape(b: u8) -> Option<&'static str> {
     match b {
         b'&' => Some("&amp;"),
         b'<' => Some("&lt;"),
@@ -47,7 +60,7 @@ impl XmlWriter {
         // Runs without markup characters (nearly all text) are copied whole;
         // every escaped character is ASCII, so splitting at one keeps UTF-8 intact.
         let mut rest = text;
-        while let Some(at) = rest.bytes().position(|b| escape(b).is_some()) {
+        while let Some(at) = rest.bytes().position(|b| MARKUP[usize::from(b)]) {
             let (plain, tail) = rest.split_at(at);
             self.out.push_str(plain);
             let mut chars = tail.chars();
