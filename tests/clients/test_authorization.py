@@ -192,6 +192,31 @@ def test_policy_variables_scope_a_user_to_its_own_resources(iam, make_user):
     denied(user.iam.list_user_policies, UserName=other.name)
 
 
+def test_time_conditions_see_the_current_time_on_every_call(iam, make_user):
+    """aws:CurrentTime and aws:EpochTime are the time of each call (the
+    service reads them once a second per worker and shares them between
+    the calls of that second)."""
+    import time
+
+    now = int(time.time())
+    hour_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600))
+    in_an_hour = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600))
+    user = make_user(json.loads(doc(
+        allow("iam:ListUsers", Condition={"DateGreaterThan": {"aws:CurrentTime": hour_ago},
+                                          "DateLessThan": {"aws:CurrentTime": in_an_hour}}),
+        allow("iam:ListGroups", Condition={"NumericGreaterThan": {"aws:EpochTime": str(now - 3600)},
+                                           "DateLessThan": {"aws:EpochTime": str(now + 3600)}}),
+        allow("iam:ListRoles", Condition={"DateLessThan": {"aws:CurrentTime": hour_ago}}),
+        allow("iam:ListPolicies", Condition={"NumericGreaterThan": {"aws:EpochTime": str(now + 3600)}}),
+    )))
+    for _ in range(3):  # the same second's shared values, then possibly the next's
+        user.iam.list_users()
+        user.iam.list_groups()
+        denied(user.iam.list_roles)
+        denied(user.iam.list_policies, Scope="Local")
+        time.sleep(0.6)
+
+
 def test_request_tag_conditions_on_create_user(make_user, iam):
     statement = allow(
         "iam:CreateUser", "iam:TagUser",

@@ -269,6 +269,15 @@ pub fn parse_number(s: &str) -> Option<f64> {
 #[must_use]
 pub fn parse_date(s: &str) -> Option<i128> {
     let s = s.trim();
+    // Both forms start with a digit (epoch seconds may carry a sign): any
+    // other value is refused before the two parses below.
+    if !s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'-')
+    {
+        return None;
+    }
     if let Some(epoch) = parse_epoch(s) {
         return Some(epoch);
     }

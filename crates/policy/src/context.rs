@@ -170,7 +170,30 @@ enum Binary {
     Decoded(Option<Box<[u8]>>),
 }
 
+/// `text` as an IP address, as `IpAddr`'s parser reads it. Every address
+/// that parser accepts is made of hex digits, dots and colons only, so any
+/// other byte answers at once: most context values (names, ARNs, dates,
+/// regions) are not addresses, and trying both address families on each
+/// was a fifth of building a request's context.
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    if text.is_empty()
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+    {
+        return None;
+    }
+    text.parse().ok()
+}
+
 impl ContextValue {
+    /// `text` read as a value of type `ty`, for [`Context::insert_values`].
+    /// Every reading (number, date, address, boolean) is made here, once.
+    #[must_use]
+    pub fn read(text: &str, ty: ContextType) -> Self {
+        Self::new(text, ty)
+    }
+
     fn new(text: &str, ty: ContextType) -> Self {
         let binary = if matches!(ty, ContextType::Binary | ContextType::BinaryList) {
             Binary::Decoded(decode_base64(text).map(Vec::into_boxed_slice))
@@ -181,7 +204,7 @@ impl ContextValue {
             text: text.into(),
             number: parse_number(text),
             date: parse_date(text),
-            ip: text.parse().ok(),
+            ip: parse_ip(text),
             boolean: if text.eq_ignore_ascii_case("true") {
                 Some(true)
             } else if text.eq_ignore_ascii_case("false") {
@@ -281,16 +304,32 @@ impl Context {
         ty: ContextType,
         values: impl IntoIterator<Item = &'a str>,
     ) -> Result<(), Error> {
+        // Each value is read as every type once; its declared type's reading
+        // must have succeeded (no second parse to validate).
+        let values = values
+            .into_iter()
+            .map(|v| ContextValue::new(v, ty))
+            .collect();
+        self.insert_values(key, ty, values)
+    }
+
+    /// Adds (or replaces) a key whose values were read already
+    /// ([`ContextValue::read`]): a value that many requests share (the
+    /// current time, say) is read once and inserted into each of them.
+    ///
+    /// # Errors
+    /// As [`Context::from_entries`]; also when a value was read as binary
+    /// for a key that is not, or the other way round.
+    pub fn insert_values(
+        &mut self,
+        key: &str,
+        ty: ContextType,
+        values: Vec<ContextValue>,
+    ) -> Result<(), Error> {
         let invalid = |detail: String| Error::InvalidContext {
             key: key.to_owned(),
             detail,
         };
-        // Each value is read as every type once; its declared type's reading
-        // must have succeeded (no second parse to validate).
-        let values: Vec<ContextValue> = values
-            .into_iter()
-            .map(|v| ContextValue::new(v, ty))
-            .collect();
         if !ty.is_list() && values.len() > 1 {
             return Err(invalid(format!(
                 "type {ty:?} takes one value, not {}",
@@ -310,6 +349,13 @@ impl Context {
             };
             if !ok {
                 return Err(invalid(format!("`{}` is not a valid {ty:?} value", v.text)));
+            }
+            let read_as_binary = matches!(v.binary, Binary::Decoded(_));
+            if read_as_binary != matches!(ty, ContextType::Binary | ContextType::BinaryList) {
+                return Err(invalid(format!(
+                    "`{}` was read for another type than {ty:?}",
+                    v.text
+                )));
             }
         }
         let entry = Entry {
@@ -415,6 +461,114 @@ impl Request<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The shortcuts before the parsers change no reading: an address
+        /// or a date is read exactly as the parsers alone read it.
+        #[test]
+        fn shortcuts_read_as_the_parsers_do(
+            text in proptest::string::string_regex(
+                "[ 0-9a-fA-F:.%/\\-+TtZz]{0,40}|[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-f:]{2,40}|-?[0-9]{1,12}(\\.[0-9]{0,3})?|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?Z?"
+            ).unwrap()
+        ) {
+            proptest::prop_assert_eq!(parse_ip(&text), text.parse::<IpAddr>().ok());
+            let date = crate::condition::parse_date(&text);
+            let trimmed = text.trim();
+            if date.is_some() {
+                proptest::prop_assert!(trimmed.starts_with(|c: char| c.is_ascii_digit() || c == '-'));
+            }
+        }
+    }
+
+    #[test]
+    fn values_read_once_insert_as_text_does() {
+        let mut by_text = Context::new();
+        by_text
+            .insert(
+                "aws:CurrentTime",
+                ContextType::Date,
+                ["2026-11-29T01:00:00Z"],
+            )
+            .unwrap();
+        let mut by_value = Context::new();
+        let value = ContextValue::read("2026-11-29T01:00:00Z", ContextType::Date);
+        by_value
+            .insert_values("aws:CurrentTime", ContextType::Date, vec![value.clone()])
+            .unwrap();
+        assert_eq!(by_text, by_value);
+        // A value must suit its key's type, as with text.
+        let name = ContextValue::read("alice", ContextType::String);
+        assert!(
+            by_value
+                .insert_values("aws:EpochTime", ContextType::Date, vec![name])
+                .is_err()
+        );
+        assert!(
+            by_value
+                .insert_values(
+                    "aws:CurrentTime",
+                    ContextType::Date,
+                    vec![value.clone(), value]
+                )
+                .is_err()
+        );
+        let binary = ContextValue::read("YWJj", ContextType::Binary);
+        assert!(
+            by_value
+                .insert_values("k", ContextType::String, vec![binary.clone()])
+                .is_err()
+        );
+        assert!(
+            by_value
+                .insert_values("k", ContextType::Binary, vec![binary])
+                .is_ok()
+        );
+        let text = ContextValue::read("YWJj", ContextType::String);
+        assert!(
+            by_value
+                .insert_values("k", ContextType::Binary, vec![text])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn addresses_and_dates_that_the_shortcuts_must_let_through() {
+        for ip in [
+            "127.0.0.1",
+            "::1",
+            "::",
+            "::ffff:192.0.2.1",
+            "2001:DB8::1",
+            "fe80::1:2:3:4",
+            "0.0.0.0",
+        ] {
+            assert_eq!(parse_ip(ip), Some(ip.parse().unwrap()), "{ip}");
+        }
+        for not_ip in [
+            "",
+            "1.2.3",
+            "fe80::1%eth0",
+            "10.0.0.0/8",
+            " 127.0.0.1",
+            "[::1]",
+            "us-east-1",
+        ] {
+            assert_eq!(parse_ip(not_ip), None, "{not_ip}");
+        }
+        let value = ContextValue::new("2026-11-29T00:58:00Z", ContextType::Date);
+        assert!(value.date().is_some() && value.ip().is_none() && value.number().is_none());
+        let epoch = ContextValue::new("1764377880", ContextType::Date);
+        assert_eq!(epoch.date(), Some(1_764_377_880_000_000_000));
+        assert_eq!(epoch.number(), Some(1_764_377_880.0));
+        assert_eq!(
+            ContextValue::new(" -5", ContextType::Date).date(),
+            Some(-5_000_000_000)
+        );
+        assert_eq!(
+            ContextValue::new("AIDAEXAMPLE", ContextType::Date).date(),
+            None
+        );
+    }
 
     #[test]
     fn keys_are_case_insensitive_and_typed() {

@@ -2,7 +2,10 @@
 //! request ("AWS global condition context keys" in the IAM User Guide) and
 //! the keys the operation sets itself.
 
-use portcullis_policy::{Context, ContextType};
+use std::cell::RefCell;
+
+use portcullis_policy::{Context, ContextType, ContextValue};
+use time::OffsetDateTime;
 
 use super::actions::{RequestKey, Target};
 use super::{PrincipalPolicies, Resource};
@@ -62,6 +65,27 @@ pub fn principal_base(caller: &Caller, tags: &[Tag]) -> Context {
     c
 }
 
+/// `aws:CurrentTime` and `aws:EpochTime` (whole seconds, both) as read
+/// values. They change once a second, so each worker thread reads them
+/// once a second instead of writing and parsing both on every request.
+fn time_values(now: OffsetDateTime) -> (ContextValue, ContextValue) {
+    thread_local! {
+        static TIME: RefCell<Option<(i64, ContextValue, ContextValue)>> =
+            const { RefCell::new(None) };
+    }
+    let second = now.unix_timestamp();
+    TIME.with_borrow_mut(|slot| match slot {
+        Some((at, current, epoch)) if *at == second => (current.clone(), epoch.clone()),
+        _ => {
+            let iso = crate::protocol::xml::Timestamp(now).to_iso8601();
+            let current = ContextValue::read(&iso, ContextType::Date);
+            let epoch = ContextValue::read(&second.to_string(), ContextType::Date);
+            *slot = Some((second, current.clone(), epoch.clone()));
+            (current, epoch)
+        }
+    })
+}
+
 /// Builds the context of one request over its principal's keys
 /// ([`principal_base`]). `mfa_now` is `Some` when the request itself proved
 /// MFA (a `SerialNumber` and `TokenCode` that verified).
@@ -78,24 +102,20 @@ pub fn build(
     let mut c = Context::over(policies.base_context.clone());
     // As in `principal_base`: an insert that fails drops a key, and
     // conditions on it fail closed.
+    let now = state.clock.now();
+    let (current_time, epoch_time) = time_values(now);
+    let _ = c.insert_values("aws:CurrentTime", ContextType::Date, vec![current_time]);
+    let _ = c.insert_values("aws:EpochTime", ContextType::Date, vec![epoch_time]);
     let mut put = |key: &str, ty: ContextType, values: &[&str]| {
         let _ = c.insert(key, ty, values.iter().copied());
     };
-    let now = state.clock.now();
-    let iso = crate::protocol::xml::Timestamp(now).to_iso8601();
-    put("aws:CurrentTime", ContextType::Date, &[&iso]);
-    put(
-        "aws:EpochTime",
-        ContextType::Date,
-        &[&now.unix_timestamp().to_string()],
-    );
     if !matches!(caller.identity, Identity::Federated(_)) {
         put("aws:userid", ContextType::String, &[&caller.user_id]);
     }
     put(
         "aws:SourceIp",
         ContextType::Ip,
-        &[&transport.source_ip.to_string()],
+        &[&transport.source_ip_text()],
     );
     put(
         "aws:SecureTransport",
