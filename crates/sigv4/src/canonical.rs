@@ -224,7 +224,7 @@ impl Sink for HashSink {
         self.total += bytes.len();
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(dst) => {
-                dst.copy_from_slice(bytes);
+                copy_short(dst, bytes);
                 self.len += bytes.len();
             }
             None => self.put_slow(bytes),
@@ -232,13 +232,54 @@ impl Sink for HashSink {
     }
     #[inline]
     fn byte(&mut self, b: u8) {
-        self.put(&[b]);
+        self.total += 1;
+        match self.buf.get_mut(self.len) {
+            Some(dst) => {
+                *dst = b;
+                self.len += 1;
+            }
+            None => self.put_slow(&[b]),
+        }
     }
     #[inline]
     fn written(&self) -> usize {
         self.total
     }
     fn secret(&mut self, _range: Range<usize>) {}
+}
+
+/// `dst.copy_from_slice(src)` (same lengths) for the short pieces a
+/// canonical request is made of (names, values, separators: mostly under 32
+/// bytes), without a call to `memcpy`: two fixed-size copies that overlap
+/// in the middle, which the compiler turns into a pair of loads and stores.
+#[inline]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n != dst.len() {
+        return;
+    }
+    macro_rules! two {
+        ($w:literal) => {{
+            if let (Some(d), Some(s)) = (dst.first_chunk_mut::<$w>(), src.first_chunk::<$w>()) {
+                *d = *s;
+            }
+            if let (Some(d), Some(s)) = (dst.last_chunk_mut::<$w>(), src.last_chunk::<$w>()) {
+                *d = *s;
+            }
+        }};
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
+        4..=7 => two!(4),
+        8..=15 => two!(8),
+        16..=32 => two!(16),
+        _ => dst.copy_from_slice(src),
+    }
 }
 
 /// Builds the canonical request into `out`, which starts empty.
@@ -295,15 +336,15 @@ fn end_header<S: Sink>(out: &mut S, name: &[u8], start: usize) {
 }
 
 /// Signed headers matched in one walk over the request headers when there
-/// are at most this many (SDKs sign 3 to 8)…
+/// are at most this many (SDKs sign 3 to 8).
 const MAX_SIGNED: usize = 16;
-/// … and at most this many header values among them.
-const MAX_VALUES: usize = 32;
 
 /// The canonical header lines, in the order of `signed_headers`, from one
-/// walk over the request headers (instead of one per signed header). Returns
-/// false, having written nothing, when there are too many headers to keep
-/// track of on the stack; the caller then walks once per name.
+/// walk over the request headers (instead of one per signed header), in the
+/// case every SDK produces: at most [`MAX_SIGNED`] names in strictly
+/// ascending order (so none twice), each header at most once in the request.
+/// Returns false, having written nothing, otherwise; the caller then walks
+/// once per name, which handles every case.
 fn canonical_headers_in_one_walk<H: Headers + ?Sized, S: Sink>(
     out: &mut S,
     req: &Request<'_, H>,
@@ -311,62 +352,54 @@ fn canonical_headers_in_one_walk<H: Headers + ?Sized, S: Sink>(
 ) -> bool {
     let mut names: [&[u8]; MAX_SIGNED] = [&[]; MAX_SIGNED];
     let mut count = 0;
+    // The lengths of the signed names, so that most other headers are passed
+    // over after one test.
+    let mut lengths = 0u64;
+    let mut previous: &[u8] = &[];
     for name in self::names(signed_headers) {
         let Some(slot) = names.get_mut(count) else {
             return false;
         };
+        if count > 0 && name <= previous {
+            return false;
+        }
         *slot = name;
+        previous = name;
         count += 1;
+        lengths |= 1u64
+            .checked_shl(name.len().try_into().unwrap_or(u32::MAX))
+            .unwrap_or(1);
     }
     let names = names.get(..count).unwrap_or_default();
-    // The lengths of the signed names, so that most other headers are passed
-    // over after one test.
-    let lengths = names.iter().fold(0u64, |m, n| {
-        m | 1u64
-            .checked_shl(n.len().try_into().unwrap_or(u32::MAX))
-            .unwrap_or(1)
-    });
-    // (index of the first equal signed name, value), in request order.
-    let mut values: [(usize, &[u8]); MAX_VALUES] = [(0, &[]); MAX_VALUES];
-    let mut found = 0;
-    let mut overflow = false;
+    let mut values: [Option<&[u8]>; MAX_SIGNED] = [None; MAX_SIGNED];
+    let mut repeated = false;
     req.headers.for_each(|h, v| {
         let shift = u32::try_from(h.len()).unwrap_or(u32::MAX);
         if lengths.checked_shr(shift).unwrap_or(1) & 1 == 0 {
             return;
         }
-        if let Some(i) = names.iter().position(|n| is_name_bytes(h, n)) {
-            match values.get_mut(found) {
-                Some(slot) => {
-                    *slot = (i, v);
-                    found += 1;
-                }
-                None => overflow = true,
-            }
+        if let Some(i) = names.iter().position(|n| is_name_bytes(h, n))
+            && let Some(slot) = values.get_mut(i)
+        {
+            repeated |= slot.replace(v).is_some();
         }
     });
-    if overflow {
+    if repeated {
         return false;
     }
-    let values = values.get(..found).unwrap_or_default();
-    for name in names {
-        let first_equal = names.iter().position(|n| n == name).unwrap_or(0);
+    for (name, value) in names.iter().zip(values) {
         out.put(name);
         out.byte(b':');
         let start = out.written();
-        let mut first = true;
-        for (_, v) in values.iter().filter(|(i, _)| *i == first_equal) {
-            if !first {
-                out.byte(b',');
+        match value {
+            Some(v) => push_trimmed(out, v),
+            None => {
+                if *name == b"host"
+                    && let Some(authority) = req.authority
+                {
+                    push_trimmed(out, authority.as_bytes());
+                }
             }
-            first = false;
-            push_trimmed(out, v);
-        }
-        if first
-            && *name == b"host"
-            && let Some(authority) = req.authority
-        {
-            push_trimmed(out, authority.as_bytes());
         }
         end_header(out, name, start);
     }
@@ -821,6 +854,23 @@ mod tests {
             // More signed names, and more values, than the stack holds.
             (many_headers, format!("host;{}", many_names.join(";")), None),
             (repeated, "host;x-rep".into(), None),
+            // The common case: sorted, each sent once, in another order and case.
+            (
+                vec![
+                    ("X-Amz-Date", "20150830T123600Z".into()),
+                    ("Content-Type", "a;  b ".into()),
+                    ("host", "h".into()),
+                    ("x-other", "o".into()),
+                ],
+                "content-type;host;x-amz-date".into(),
+                None,
+            ),
+            // Not sorted: the same lines, in the order listed.
+            (
+                vec![("host", "h".into()), ("x-a", "1".into())],
+                "x-a;host".into(),
+                None,
+            ),
         ];
         for (headers, signed, authority) in cases {
             let expected = headers_per_name(&headers, &signed, authority);
@@ -849,6 +899,16 @@ mod tests {
                 String::from_utf8(expected).unwrap(),
                 "{signed}"
             );
+        }
+    }
+
+    #[test]
+    fn short_copies_copy_every_length() {
+        let src: Vec<u8> = (1..=80).collect();
+        for n in 0..=src.len() {
+            let mut dst = vec![0u8; n];
+            copy_short(&mut dst, &src[..n]);
+            assert_eq!(dst, &src[..n], "{n}");
         }
     }
 

@@ -140,7 +140,8 @@ fn hmac32(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
 pub struct SigningKeyCache {
     shards: Box<[Mutex<Shard>]>,
     per_shard: usize,
-    hasher: RandomState,
+    /// The key of [`Self::hash`].
+    keys: [u64; 3],
 }
 
 #[derive(Default)]
@@ -173,7 +174,7 @@ impl SigningKeyCache {
         Self {
             shards: (0..shard_count).map(|_| Mutex::default()).collect(),
             per_shard,
-            hasher: RandomState::new(),
+            keys: random_keys(),
         }
     }
 
@@ -235,13 +236,25 @@ impl SigningKeyCache {
         secret: &SecretKey,
         derive: impl FnOnce() -> SigningKey,
     ) -> Arc<SigningKey> {
-        // One keyed hash of the id picks the shard (bits 32..) and is the
-        // key within it (hashbrown uses the low and the top bits), so a hit
-        // hashes the id once.
-        let hash = self.hasher.hash_one(id);
+        self.with_key(id, secret, derive, Arc::clone)
+    }
+
+    /// Calls `read` with the signing key for `id` (derived from `secret`
+    /// unless a matching one is cached) and returns what it returns. On a
+    /// hit `read` runs under the shard's lock.
+    pub(crate) fn with_key<R>(
+        &self,
+        id: &str,
+        secret: &SecretKey,
+        derive: impl FnOnce() -> SigningKey,
+        read: impl FnOnce(&Arc<SigningKey>) -> R,
+    ) -> R {
+        // One keyed hash of the id picks the shard (top bits) and is the key
+        // within it, so a hit hashes the id once.
+        let hash = self.hash(id.as_bytes());
         let shard_index = usize::try_from((hash >> 32) % (self.shards.len() as u64)).unwrap_or(0);
         let Some(shard) = self.shards.get(shard_index) else {
-            return Arc::new(derive());
+            return read(&Arc::new(derive()));
         };
         {
             let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
@@ -252,7 +265,7 @@ impl SigningKeyCache {
                 && entry.secret.same_as(secret)
             {
                 entry.used = shard.tick;
-                return Arc::clone(&entry.key);
+                return read(&entry.key);
             }
         }
         // Derive outside the lock: four HMACs are the slow part.
@@ -281,8 +294,51 @@ impl SigningKeyCache {
                 used: shard.tick,
             },
         );
-        key
+        drop(guard);
+        read(&key)
     }
+
+    /// A keyed hash of a cache id: eight bytes a step, each folded in with
+    /// one 64×64→128-bit multiply (the scheme of `foldhash`), with a random
+    /// key per cache. An id is about 40 bytes, which SipHash takes several
+    /// times as long over. Ids are only those of valid access keys with a
+    /// scope that passed its checks, and a collision only replaces an entry
+    /// (entries are compared by id and secret), so the hash need not resist
+    /// more than chance.
+    fn hash(&self, id: &[u8]) -> u64 {
+        let [k0, k1, k2] = self.keys;
+        let mut h = k0 ^ (id.len() as u64);
+        let mut words = id.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            h = fold_mul(h ^ u64::from_le_bytes(b), k1);
+        }
+        let rest = words.remainder();
+        let mut b = [0u8; 8];
+        if let Some(dst) = b.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        fold_mul(h ^ u64::from_le_bytes(b), k2)
+    }
+}
+
+/// The 128-bit product of `a` and `b`, its halves folded together.
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    // Truncation intended: the low and high halves are xored.
+    #[allow(clippy::cast_possible_truncation, reason = "the halves of a u128")]
+    let (lo, hi) = (p as u64, (p >> 64) as u64);
+    lo ^ hi
+}
+
+/// Three random words (the odd multipliers never zero), from the standard
+/// library's per-process random hashing keys.
+fn random_keys() -> [u64; 3] {
+    let state = RandomState::new();
+    let word = |i: u64| state.hash_one(i);
+    [word(0), word(1) | 1, word(2) | 1]
 }
 
 /// The hasher of a shard's map, whose keys are already keyed hashes.
