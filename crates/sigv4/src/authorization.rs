@@ -152,7 +152,9 @@ pub(crate) fn parse_common_layout(raw: &[u8]) -> Option<CommonLayout<'_>> {
     if n != 4 || is_blank(credential.first()) || is_blank(credential.last()) {
         return None;
     }
+    let credential_end = raw.len() - rest.len() + end;
     let rest = after_separator(rest.get(end..)?)?.strip_prefix(b"SignedHeaders=")?;
+    let signed_headers_start = raw.len() - rest.len();
 
     // Signed headers: what `check_signed_headers` accepts, up to the comma.
     // Folds without early exit, which compile to SIMD.
@@ -173,10 +175,14 @@ pub(crate) fn parse_common_layout(raw: &[u8]) -> Option<CommonLayout<'_>> {
         return None;
     }
     let signature = after_separator(rest.get(end..)?)?.strip_prefix(b"Signature=")?;
+    // Both are ASCII (checked above): one UTF-8 check of the text from the
+    // credential to the end of the signed headers, sliced at ASCII bytes.
+    let credential_start = credential_end - credential.len();
+    let span = std::str::from_utf8(raw.get(credential_start..signed_headers_start + end)?).ok()?;
     Some(CommonLayout {
-        credential: std::str::from_utf8(credential).ok()?,
+        credential: span.get(..credential.len())?,
         slashes,
-        signed_headers: std::str::from_utf8(signed_headers).ok()?,
+        signed_headers: span.get(signed_headers_start - credential_start..)?,
         signature: Signature::from_bytes(decode_hex32(signature)?),
     })
 }

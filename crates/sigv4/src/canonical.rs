@@ -219,7 +219,7 @@ impl HashSink {
 }
 
 impl Sink for HashSink {
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         self.total += bytes.len();
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
@@ -320,10 +320,37 @@ pub(crate) fn build<H: Headers + ?Sized, S: Sink>(
     Ok(())
 }
 
-/// The names in a `SignedHeaders` value. A byte loop: the names are short,
-/// and `str::split` sets up a `memchr` for each.
-pub(crate) fn names(signed_headers: &str) -> impl Iterator<Item = &[u8]> {
-    signed_headers.as_bytes().split(|&b| b == b';')
+/// The names in a `SignedHeaders` value (as `split(';')` gives them), each
+/// `;` found eight bytes a step: `str::split` would set up a `memchr` for
+/// each short name.
+pub(crate) fn names(signed_headers: &str) -> Names<'_> {
+    Names {
+        rest: Some(signed_headers.as_bytes()),
+    }
+}
+
+/// See [`names`].
+pub(crate) struct Names<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for Names<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match crate::swar::find(rest, b';') {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
 }
 
 /// Marks a session token's value as secret and ends its line.
