@@ -217,6 +217,46 @@ def test_time_conditions_see_the_current_time_on_every_call(iam, make_user):
         time.sleep(0.6)
 
 
+def test_request_keys_are_each_calls_own(server, iam, make_user):
+    """aws:userid, aws:SourceIp, aws:SecureTransport and aws:RequestedRegion
+    are the calling request's, even when one worker serves several callers
+    in turn (it keeps the value it read last for each key)."""
+    import boto3
+    from botocore.config import Config
+
+    def user_with(*statements):
+        return make_user(json.loads(doc(*statements)))
+
+    local = {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}, "Bool": {"aws:SecureTransport": "false"}}
+    first = user_with(allow("iam:ListUsers", Condition=local),
+                      allow("iam:ListGroups", Condition={"NotIpAddress": {"aws:SourceIp": "127.0.0.0/8"}}),
+                      allow("iam:ListRoles", Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}))
+    second = user_with(allow("iam:ListUsers", "iam:ListGroups"))
+    first_id = iam.get_user(UserName=first.name)["User"]["UserId"]
+    second_id = iam.get_user(UserName=second.name)["User"]["UserId"]
+    by_id = lambda user_id: {"StringEquals": {"aws:userid": user_id}}  # noqa: E731
+    iam.put_user_policy(UserName=first.name, PolicyName="own-id", PolicyDocument=doc(
+        allow("iam:ListPolicies", Condition=by_id(first_id)),
+        allow("iam:ListInstanceProfiles", Condition=by_id(second_id))))
+    iam.put_user_policy(UserName=second.name, PolicyName="own-id", PolicyDocument=doc(
+        allow("iam:ListPolicies", Condition=by_id(first_id)),
+        allow("iam:ListInstanceProfiles", Condition=by_id(second_id))))
+    in_ireland = boto3.client("iam", endpoint_url=server.endpoint, region_name="eu-west-1",
+                              aws_access_key_id=first.key_id, aws_secret_access_key=first.secret,
+                              config=Config(retries={"max_attempts": 1}))
+    for _ in range(2):  # alternating callers and regions on the same workers
+        first.iam.list_users()
+        denied(first.iam.list_groups)
+        denied(first.iam.list_roles)
+        in_ireland.list_roles()
+        denied(first.iam.list_roles)
+        first.iam.list_policies(Scope="Local")
+        denied(first.iam.list_instance_profiles)
+        second.iam.list_instance_profiles()
+        denied(second.iam.list_policies, Scope="Local")
+        first.iam.list_policies(Scope="Local")
+
+
 def test_request_tag_conditions_on_create_user(make_user, iam):
     statement = allow(
         "iam:CreateUser", "iam:TagUser",

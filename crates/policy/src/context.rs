@@ -274,7 +274,8 @@ impl Context {
     #[must_use]
     pub fn over(base: Arc<Context>) -> Self {
         Self {
-            entries: Vec::new(),
+            // Room for a request's own keys without growing.
+            entries: Vec::with_capacity(8),
             base: Some(base),
         }
     }

@@ -86,6 +86,45 @@ fn time_values(now: OffsetDateTime) -> (ContextValue, ContextValue) {
     })
 }
 
+/// The keys every request sets besides the time, whose values a worker
+/// sees again and again (one client's id, address, transport and region).
+#[derive(Debug, Clone, Copy)]
+enum Recent {
+    UserId,
+    SourceIp,
+    SecureTransport,
+    RequestedRegion,
+}
+
+impl Recent {
+    const COUNT: usize = 4;
+
+    fn name_and_type(self) -> (&'static str, ContextType) {
+        match self {
+            Recent::UserId => ("aws:userid", ContextType::String),
+            Recent::SourceIp => ("aws:SourceIp", ContextType::Ip),
+            Recent::SecureTransport => ("aws:SecureTransport", ContextType::Boolean),
+            Recent::RequestedRegion => ("aws:RequestedRegion", ContextType::String),
+        }
+    }
+}
+
+/// `text` read as `key`'s type. Each worker thread keeps the value it read
+/// last for each key and reads again only when the text differs: reading a
+/// value (as a number, a date, an address…) cost more than the decision.
+fn recent_value(key: Recent, text: &str) -> ContextValue {
+    thread_local! {
+        static LAST: RefCell<[Option<ContextValue>; Recent::COUNT]> =
+            const { RefCell::new([None, None, None, None]) };
+    }
+    let read = || ContextValue::read(text, key.name_and_type().1);
+    LAST.with_borrow_mut(|last| match last.get_mut(key as usize) {
+        Some(Some(value)) if value.text() == text => value.clone(),
+        Some(slot) => slot.insert(read()).clone(),
+        None => read(),
+    })
+}
+
 /// Builds the context of one request over its principal's keys
 /// ([`principal_base`]). `mfa_now` is `Some` when the request itself proved
 /// MFA (a `SerialNumber` and `TokenCode` that verified).
@@ -106,23 +145,22 @@ pub fn build(
     let (current_time, epoch_time) = time_values(now);
     let _ = c.insert_values("aws:CurrentTime", ContextType::Date, vec![current_time]);
     let _ = c.insert_values("aws:EpochTime", ContextType::Date, vec![epoch_time]);
+    let mut recent = |key: Recent, text: &str| {
+        let (name, ty) = key.name_and_type();
+        let _ = c.insert_values(name, ty, vec![recent_value(key, text)]);
+    };
+    if !matches!(caller.identity, Identity::Federated(_)) {
+        recent(Recent::UserId, &caller.user_id);
+    }
+    recent(Recent::SourceIp, &transport.source_ip_text());
+    recent(
+        Recent::SecureTransport,
+        if transport.secure { "true" } else { "false" },
+    );
+    recent(Recent::RequestedRegion, auth.region());
     let mut put = |key: &str, ty: ContextType, values: &[&str]| {
         let _ = c.insert(key, ty, values.iter().copied());
     };
-    if !matches!(caller.identity, Identity::Federated(_)) {
-        put("aws:userid", ContextType::String, &[&caller.user_id]);
-    }
-    put(
-        "aws:SourceIp",
-        ContextType::Ip,
-        &[&transport.source_ip_text()],
-    );
-    put(
-        "aws:SecureTransport",
-        ContextType::Boolean,
-        &[if transport.secure { "true" } else { "false" }],
-    );
-    put("aws:RequestedRegion", ContextType::String, &[auth.region()]);
 
     // MFA keys exist only for temporary credentials (and requests that
     // prove MFA themselves); a long-term key has neither.
