@@ -106,10 +106,12 @@ fn json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
     let mut start = 0;
-    while let Some(found) = bytes
-        .get(start..)
-        .and_then(|rest| rest.iter().position(|&b| SPECIAL[usize::from(b)]))
-    {
+    while let Some(found) = bytes.get(start..).and_then(|rest| {
+        use crate::protocol::scan::{first_special, has_below, has_byte};
+        first_special(rest, &SPECIAL, |w| {
+            has_below(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\')
+        })
+    }) {
         let i = start + found;
         let b = bytes.get(i).copied().unwrap_or_default();
         let short: &[u8] = match b {

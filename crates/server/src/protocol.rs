@@ -6,4 +6,5 @@
 
 pub mod generated;
 pub mod query;
+pub mod scan;
 pub mod xml;

@@ -60,7 +60,15 @@ impl XmlWriter {
         // Runs without markup characters (nearly all text) are copied whole;
         // every escaped character is ASCII, so splitting at one keeps UTF-8 intact.
         let mut rest = text;
-        while let Some(at) = rest.bytes().position(|b| MARKUP[usize::from(b)]) {
+        while let Some(at) = crate::protocol::scan::first_special(rest.as_bytes(), &MARKUP, |w| {
+            use crate::protocol::scan::has_byte;
+            has_byte(w, b'&')
+                || has_byte(w, b'<')
+                || has_byte(w, b'>')
+                || has_byte(w, b'"')
+                || has_byte(w, b'\'')
+                || has_byte(w, b'\r')
+        }) {
             let (plain, tail) = rest.split_at(at);
             self.out.push_str(plain);
             let mut chars = tail.chars();
