@@ -3,6 +3,7 @@
 //! each type it can be read as, so that evaluating a condition never parses or
 //! allocates.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -154,7 +155,9 @@ pub struct ContextEntry {
 /// One context value with every reading of it computed up front.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContextValue {
-    text: Box<str>,
+    /// Shared, so that a value read once is inserted into many contexts
+    /// without copying its text.
+    text: Arc<str>,
     number: Option<f64>,
     date: Option<i128>,
     ip: Option<IpAddr>,
@@ -243,10 +246,30 @@ impl ContextValue {
 
 #[derive(Debug, Clone, PartialEq)]
 struct Entry {
-    key: Box<str>,
-    display: Box<str>,
+    key: Cow<'static, str>,
+    display: Cow<'static, str>,
     ty: ContextType,
     values: Vec<ContextValue>,
+}
+
+/// A condition key named before any request (`aws:SourceIp`), kept in a
+/// `static` by the caller: a context stores it by reference, so inserting
+/// it copies no key text.
+#[derive(Debug)]
+pub struct ContextKey {
+    display: &'static str,
+    lowercase: String,
+}
+
+impl ContextKey {
+    /// The key as written; lookups ignore ASCII case, as for any key.
+    #[must_use]
+    pub fn new(display: &'static str) -> Self {
+        Self {
+            display,
+            lowercase: display.to_ascii_lowercase(),
+        }
+    }
 }
 
 /// The request context: typed values under case-insensitive keys.
@@ -327,6 +350,19 @@ impl Context {
         ty: ContextType,
         values: Vec<ContextValue>,
     ) -> Result<(), Error> {
+        Self::check_values(key, ty, &values)?;
+        self.insert_entry(Entry {
+            key: key.to_ascii_lowercase().into(),
+            display: key.to_owned().into(),
+            ty,
+            values,
+        });
+        Ok(())
+    }
+
+    /// Each value must have the reading its key's type needs, and a
+    /// single-valued type takes one value.
+    fn check_values(key: &str, ty: ContextType, values: &[ContextValue]) -> Result<(), Error> {
         let invalid = |detail: String| Error::InvalidContext {
             key: key.to_owned(),
             detail,
@@ -337,7 +373,7 @@ impl Context {
                 values.len()
             )));
         }
-        for v in &values {
+        for v in values {
             let ok = match ty {
                 ContextType::String | ContextType::StringList => true,
                 ContextType::Numeric | ContextType::NumericList => v.number.is_some(),
@@ -359,12 +395,31 @@ impl Context {
                 )));
             }
         }
-        let entry = Entry {
-            key: key.to_ascii_lowercase().into(),
-            display: key.into(),
+        Ok(())
+    }
+
+    /// As [`Context::insert_values`], for a key named in advance: no key
+    /// text is copied.
+    ///
+    /// # Errors
+    /// As [`Context::insert_values`].
+    pub fn insert_key(
+        &mut self,
+        key: &'static ContextKey,
+        ty: ContextType,
+        values: Vec<ContextValue>,
+    ) -> Result<(), Error> {
+        Self::check_values(key.display, ty, &values)?;
+        self.insert_entry(Entry {
+            key: Cow::Borrowed(&key.lowercase),
+            display: Cow::Borrowed(key.display),
             ty,
             values,
-        };
+        });
+        Ok(())
+    }
+
+    fn insert_entry(&mut self, entry: Entry) {
         match self.entries.binary_search_by(|e| e.key.cmp(&entry.key)) {
             Ok(i) => {
                 if let Some(slot) = self.entries.get_mut(i) {
@@ -373,7 +428,6 @@ impl Context {
             }
             Err(i) => self.entries.insert(i, entry),
         }
-        Ok(())
     }
 
     /// The values of `key`, in any case (keys are stored lowercased and compared
@@ -497,6 +551,15 @@ mod tests {
             .insert_values("aws:CurrentTime", ContextType::Date, vec![value.clone()])
             .unwrap();
         assert_eq!(by_text, by_value);
+        static CURRENT_TIME: std::sync::LazyLock<ContextKey> =
+            std::sync::LazyLock::new(|| ContextKey::new("aws:CurrentTime"));
+        let mut by_key = Context::new();
+        by_key
+            .insert_key(&CURRENT_TIME, ContextType::Date, vec![value.clone()])
+            .unwrap();
+        assert_eq!(by_text, by_key);
+        assert_eq!(by_key.keys().collect::<Vec<_>>(), ["aws:CurrentTime"]);
+        assert!(by_key.get("AWS:CURRENTTIME").is_some());
         // A value must suit its key's type, as with text.
         let name = ContextValue::read("alice", ContextType::String);
         assert!(

@@ -86,7 +86,7 @@ pub use authorizer::{
     StatementRef, authorize,
 };
 pub use context::{
-    Context, ContextEntry, ContextType, ContextValue, Principal, PrincipalKind, Request,
+    Context, ContextEntry, ContextKey, ContextType, ContextValue, Principal, PrincipalKind, Request,
 };
 pub use document::{
     Effect, ParseOptions, PolicyDocument, PolicyKind, SizeQuota, parse, parse_bytes,

@@ -3,8 +3,9 @@
 //! the keys the operation sets itself.
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
-use portcullis_policy::{Context, ContextType, ContextValue};
+use portcullis_policy::{Context, ContextKey, ContextType, ContextValue};
 use time::OffsetDateTime;
 
 use super::actions::{RequestKey, Target};
@@ -65,6 +66,9 @@ pub fn principal_base(caller: &Caller, tags: &[Tag]) -> Context {
     c
 }
 
+static CURRENT_TIME: LazyLock<ContextKey> = LazyLock::new(|| ContextKey::new("aws:CurrentTime"));
+static EPOCH_TIME: LazyLock<ContextKey> = LazyLock::new(|| ContextKey::new("aws:EpochTime"));
+
 /// `aws:CurrentTime` and `aws:EpochTime` (whole seconds, both) as read
 /// values. They change once a second, so each worker thread reads them
 /// once a second instead of writing and parsing both on every request.
@@ -99,12 +103,18 @@ enum Recent {
 impl Recent {
     const COUNT: usize = 4;
 
-    fn name_and_type(self) -> (&'static str, ContextType) {
+    fn name_and_type(self) -> (&'static ContextKey, ContextType) {
+        static USER_ID: LazyLock<ContextKey> = LazyLock::new(|| ContextKey::new("aws:userid"));
+        static SOURCE_IP: LazyLock<ContextKey> = LazyLock::new(|| ContextKey::new("aws:SourceIp"));
+        static SECURE_TRANSPORT: LazyLock<ContextKey> =
+            LazyLock::new(|| ContextKey::new("aws:SecureTransport"));
+        static REQUESTED_REGION: LazyLock<ContextKey> =
+            LazyLock::new(|| ContextKey::new("aws:RequestedRegion"));
         match self {
-            Recent::UserId => ("aws:userid", ContextType::String),
-            Recent::SourceIp => ("aws:SourceIp", ContextType::Ip),
-            Recent::SecureTransport => ("aws:SecureTransport", ContextType::Boolean),
-            Recent::RequestedRegion => ("aws:RequestedRegion", ContextType::String),
+            Recent::UserId => (&USER_ID, ContextType::String),
+            Recent::SourceIp => (&SOURCE_IP, ContextType::Ip),
+            Recent::SecureTransport => (&SECURE_TRANSPORT, ContextType::Boolean),
+            Recent::RequestedRegion => (&REQUESTED_REGION, ContextType::String),
         }
     }
 }
@@ -143,11 +153,11 @@ pub fn build(
     // conditions on it fail closed.
     let now = state.clock.now();
     let (current_time, epoch_time) = time_values(now);
-    let _ = c.insert_values("aws:CurrentTime", ContextType::Date, vec![current_time]);
-    let _ = c.insert_values("aws:EpochTime", ContextType::Date, vec![epoch_time]);
+    let _ = c.insert_key(&CURRENT_TIME, ContextType::Date, vec![current_time]);
+    let _ = c.insert_key(&EPOCH_TIME, ContextType::Date, vec![epoch_time]);
     let mut recent = |key: Recent, text: &str| {
         let (name, ty) = key.name_and_type();
-        let _ = c.insert_values(name, ty, vec![recent_value(key, text)]);
+        let _ = c.insert_key(name, ty, vec![recent_value(key, text)]);
     };
     if !matches!(caller.identity, Identity::Federated(_)) {
         recent(Recent::UserId, &caller.user_id);
