@@ -140,7 +140,7 @@ pub async fn authenticate(
     call: FederationCall,
     parts: &http::request::Parts,
     body: &[u8],
-    params: &QueryParams,
+    params: &QueryParams<'_>,
 ) -> Result<Authenticated, ApiError> {
     if is_signed(parts) {
         authn::authenticate(state, parts, body).await?;

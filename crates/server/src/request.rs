@@ -202,7 +202,10 @@ async fn run(
 
 /// The form parameters: the body of a POST and the query string of any
 /// request (AWS accepts both).
-fn decode_params(parts: &http::request::Parts, body: &[u8]) -> Result<QueryParams, ApiError> {
+fn decode_params<'a>(
+    parts: &'a http::request::Parts,
+    body: &'a [u8],
+) -> Result<QueryParams<'a>, ApiError> {
     let mut params = QueryParams::default();
     if let Some(query) = parts.uri.query() {
         params.extend(query.as_bytes());

@@ -173,7 +173,7 @@ const REQUEST: &[(&str, Shape)] = &[
 
 /// The Query parameters for `input`, or the AWS CLI's kind of message for
 /// an unknown member or a value of the wrong type.
-fn query_params(input: &Value) -> Result<QueryParams, String> {
+fn query_params(input: &Value) -> Result<QueryParams<'static>, String> {
     let mut params = QueryParams::default();
     flatten_struct(&mut params, "", input, REQUEST, "input")?;
     Ok(params)

@@ -7,6 +7,7 @@
 //! range) and collects the failures in AWS's `ValidationError` wording, so
 //! one response names every bad parameter, as AWS does.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -18,16 +19,17 @@ use crate::protocol::xml::{Blob, Sensitive, Timestamp};
 
 /// The decoded form parameters of one request.
 #[derive(Debug, Default, Clone)]
-pub struct QueryParams {
+pub struct QueryParams<'a> {
     // Ordered so that "is there any key under this prefix" is one range
-    // lookup, which list decoding needs for lists of structures.
-    pairs: BTreeMap<String, String>,
+    // lookup, which list decoding needs for lists of structures. Text
+    // without escapes is borrowed from the request, not copied.
+    pairs: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
 }
 
-impl QueryParams {
+impl<'a> QueryParams<'a> {
     /// Parses an `application/x-www-form-urlencoded` body (or query string).
     /// A repeated key keeps its last value.
-    pub fn parse(form: &[u8]) -> Self {
+    pub fn parse(form: &'a [u8]) -> Self {
         let mut params = QueryParams::default();
         params.extend(form);
         params
@@ -40,7 +42,7 @@ impl QueryParams {
     ///
     /// Written out because every request comes through here: a pair without
     /// escapes (nearly all of them) is copied once, with no decoding pass.
-    pub fn extend(&mut self, form: &[u8]) {
+    pub fn extend(&mut self, form: &'a [u8]) {
         for pair in form.split(|&b| b == b'&') {
             if pair.is_empty() {
                 continue;
@@ -57,11 +59,12 @@ impl QueryParams {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.get(key).map(String::as_str)
+        self.pairs.get(key).map(|v| &**v)
     }
 
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.pairs.insert(key.into(), value.into());
+        self.pairs
+            .insert(Cow::Owned(key.into()), Cow::Owned(value.into()));
     }
 
     /// True when `key` itself or any `key.…` is present.
@@ -80,12 +83,9 @@ impl QueryParams {
 }
 
 /// One form-encoded key or value as text.
-fn form_text(encoded: &[u8]) -> String {
+fn form_text(encoded: &[u8]) -> Cow<'_, str> {
     if !encoded.iter().any(|&b| b == b'%' || b == b'+') {
-        return match std::str::from_utf8(encoded) {
-            Ok(text) => text.to_owned(),
-            Err(_) => String::from_utf8_lossy(encoded).into_owned(),
-        };
+        return String::from_utf8_lossy(encoded);
     }
     let hex = |b: u8| {
         char::from(b)
@@ -111,10 +111,10 @@ fn form_text(encoded: &[u8]) -> String {
             b => bytes.push(b),
         }
     }
-    match String::from_utf8(bytes) {
+    Cow::Owned(match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
+    })
 }
 
 /// The constraints the model puts on a string shape.
@@ -188,7 +188,7 @@ pub fn path(prefix: &str, name: &str) -> String {
 /// Walks the parameters of one request, collecting validation failures.
 #[derive(Debug)]
 pub struct Decoder<'a> {
-    params: &'a QueryParams,
+    params: &'a QueryParams<'a>,
     errors: Vec<String>,
 }
 
@@ -477,7 +477,12 @@ mod tests {
             for (k, v) in form_urlencoded::parse(&form) {
                 expected.insert(k.into_owned(), v.into_owned());
             }
-            proptest::prop_assert_eq!(QueryParams::parse(&form).pairs, expected);
+            let read: BTreeMap<String, String> = QueryParams::parse(&form)
+                .pairs
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            proptest::prop_assert_eq!(read, expected);
         }
     }
 
