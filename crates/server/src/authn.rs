@@ -221,11 +221,16 @@ pub struct CachedKey {
 
 pub type KeyCache = EpochCache<String, Arc<CachedKey>>;
 
-/// The facts about the connection that a request's context needs.
+/// The facts about the connection that a request's context needs, and
+/// when the request arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Transport {
     pub source_ip: IpAddr,
     pub secure: bool,
+    /// The service clock when the request arrived: the one reading of the
+    /// clock a call makes (its signature's age, its context's time keys
+    /// and its audit record all use it).
+    pub at: OffsetDateTime,
 }
 
 impl Transport {
@@ -270,6 +275,7 @@ pub async fn authenticate(
     state: &AppState,
     parts: &http::request::Parts,
     body: &[u8],
+    now: OffsetDateTime,
 ) -> Result<Authenticated, ApiError> {
     let parsed = ParsedRequest::parse(Request::from_parts(parts)).map_err(sigv4_error)?;
     let scope = parsed.scope();
@@ -283,7 +289,6 @@ pub async fn authenticate(
         ));
     };
     let region = scope.region.to_owned();
-    let now = state.clock.now();
     let key = if parsed.access_key_id().starts_with("ASIA") {
         resolve_session(state, parsed.access_key_id(), parsed.session_token(), now).await?
     } else {
@@ -490,6 +495,7 @@ mod tests {
             let transport = Transport {
                 source_ip: ip,
                 secure: false,
+                at: OffsetDateTime::UNIX_EPOCH,
             };
             assert_eq!(transport.source_ip_text(), ip.to_string());
         }

@@ -172,7 +172,7 @@ pub async fn authorize(
                 caller.user_name(),
                 serial,
                 code,
-                state.clock.now(),
+                transport.at,
             )
             .await
             .map_err(fail)?;
@@ -231,7 +231,6 @@ pub async fn authorize(
         None => (None, caller.account_id.clone()),
     };
     let context = context::build(
-        state,
         &auth,
         &policies,
         &resource,

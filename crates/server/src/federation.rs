@@ -15,6 +15,7 @@ pub mod saml;
 mod tls;
 
 use std::sync::Arc;
+use time::OffsetDateTime;
 
 use crate::authn::{self, Authenticated, Caller, Identity};
 use crate::error::{ApiError, ErrorCode};
@@ -141,15 +142,15 @@ pub async fn authenticate(
     parts: &http::request::Parts,
     body: &[u8],
     params: &QueryParams<'_>,
+    now: OffsetDateTime,
 ) -> Result<Authenticated, ApiError> {
     if is_signed(parts) {
-        authn::authenticate(state, parts, body).await?;
+        authn::authenticate(state, parts, body, now).await?;
     }
     let action = match call {
         FederationCall::WebIdentity => "AssumeRoleWithWebIdentity",
         FederationCall::Saml => "AssumeRoleWithSAML",
     };
-    let now = state.clock.now();
     let identity = match sts::Operation::decode(action, params)? {
         sts::Operation::AssumeRoleWithWebIdentity(i) => oidc::verify(state, &i, now).await?,
         sts::Operation::AssumeRoleWithSAML(i) => saml::verify(state, &i, now).await?,

@@ -35,6 +35,7 @@ async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respon
     let transport = Transport {
         source_ip,
         secure: state.config.tls.is_some(),
+        at: state.clock.now(),
     };
     let (parts, body) = req.into_parts();
     // The limit bounds memory: a larger body is refused before it is held.

@@ -150,6 +150,7 @@ pub(crate) fn transport<B>(idp: &Idp, req: &Request<B>) -> Transport {
     Transport {
         source_ip: source_ip(req),
         secure: idp.state.config.tls.is_some(),
+        at: idp.state.clock.now(),
     }
 }
 

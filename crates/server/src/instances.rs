@@ -374,6 +374,7 @@ async fn associate(State(state): State<Arc<AppState>>, req: Request<Body>) -> Re
     let transport = Transport {
         source_ip: source_ip(&req),
         secure: state.config.tls.is_some(),
+        at: state.clock.now(),
     };
     let response = match run_associate(&state, req, transport, &mut record).await {
         Ok(body) => json_response(StatusCode::OK, body.to_string(), &request_id),
@@ -394,7 +395,7 @@ async fn run_associate(
 ) -> Result<serde_json::Value, Failure> {
     let (parts, body) = req.into_parts();
     let body = read_body(body).await?;
-    let auth = authn::authenticate(state, &parts, &body).await?;
+    let auth = authn::authenticate(state, &parts, &body, transport.at).await?;
     record.caller = Some(auth.caller().arn.clone());
     record.access_key_id = Some(auth.caller().access_key_id.clone());
     if auth.service() != Service::Iam {

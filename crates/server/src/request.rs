@@ -69,7 +69,7 @@ pub async fn handle(
 ) -> Response<Body> {
     let request_id = new_request_id();
     let mut record = AuditRecord {
-        time: crate::protocol::xml::Timestamp(state.clock.now()).to_iso8601(),
+        time: crate::protocol::xml::Timestamp(transport.at).to_iso8601(),
         request_id: request_id.clone(),
         source_ip: transport.source_ip_text(),
         decision: "Unauthenticated",
@@ -107,11 +107,16 @@ async fn run(
         // Boxed: its future (token checks, key fetches) is kilobytes, which
         // every request would otherwise copy when its task is spawned.
         Some(call) => Box::pin(crate::federation::authenticate(
-            state, call, parts, body, &params,
+            state,
+            call,
+            parts,
+            body,
+            &params,
+            transport.at,
         ))
         .await
         .map_err(|e| (Service::Sts, e))?,
-        None => match authn::authenticate(state, parts, body).await {
+        None => match authn::authenticate(state, parts, body, transport.at).await {
             Ok(auth) => auth,
             Err(e) => return Err((authn::service_of(parts), e)),
         },

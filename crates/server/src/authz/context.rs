@@ -13,7 +13,6 @@ use super::{PrincipalPolicies, Resource};
 use portcullis_store::model::Tag;
 
 use crate::authn::{Authenticated, Caller, Identity, Transport};
-use crate::state::AppState;
 
 /// The keys that only change with the principal (its ARN, account, type,
 /// name and tags): built once per cached [`PrincipalPolicies`] and shared by
@@ -139,7 +138,6 @@ fn recent_value(key: Recent, text: &str) -> ContextValue {
 /// ([`principal_base`]). `mfa_now` is `Some` when the request itself proved
 /// MFA (a `SerialNumber` and `TokenCode` that verified).
 pub fn build(
-    state: &AppState,
     auth: &Authenticated,
     policies: &PrincipalPolicies,
     resource: &Resource,
@@ -151,7 +149,7 @@ pub fn build(
     let mut c = Context::over(policies.base_context.clone());
     // As in `principal_base`: an insert that fails drops a key, and
     // conditions on it fail closed.
-    let now = state.clock.now();
+    let now = transport.at;
     let (current_time, epoch_time) = time_values(now);
     let _ = c.insert_key(&CURRENT_TIME, ContextType::Date, vec![current_time]);
     let _ = c.insert_key(&EPOCH_TIME, ContextType::Date, vec![epoch_time]);

@@ -118,7 +118,7 @@ where
             )
             .with_status(413)
         })?;
-        let auth = authn::authenticate(&idp.state, &parts, &body).await?;
+        let auth = authn::authenticate(&idp.state, &parts, &body, transport.at).await?;
         record.caller = Some(auth.caller().arn.clone());
         record.access_key_id = Some(auth.caller().access_key_id.clone());
         if auth.service() != Service::Iam {
