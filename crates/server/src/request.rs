@@ -167,7 +167,7 @@ async fn run(
         .as_ref()
         .map(|t| t.action.to_owned())
         .unwrap_or_else(|| format!("{}:{action}", service.signing_name()));
-    let authorized = match authz::authorize(state, auth, target.as_ref(), transport).await {
+    let mut authorized = match authz::authorize(state, auth, target.as_ref(), transport).await {
         Ok(a) => a,
         Err(denied) => {
             record.decision = "Deny";
@@ -185,9 +185,9 @@ async fn run(
     match authorized.verdict() {
         Verdict::NotRequired => record.decision = "NotRequired",
         Verdict::Root => record.decision = "Root",
-        Verdict::Allowed(statements) => {
+        Verdict::Allowed(_) => {
             record.decision = "Allow";
-            record.statements = statements.clone();
+            record.statements = authorized.take_statements();
         }
     }
     drop(target);
