@@ -16,35 +16,74 @@ const fn has_zero(word: u64) -> bool {
 }
 
 /// Whether any byte of `word` is `byte`.
-pub const fn has_byte(word: u64, byte: u8) -> bool {
+const fn has_byte(word: u64, byte: u8) -> bool {
     has_zero(word ^ (ONES * byte as u64))
 }
 
 /// Whether any byte of `word` is below `bound` (at most 128).
-pub const fn has_below(word: u64, bound: u8) -> bool {
+const fn has_below(word: u64, bound: u8) -> bool {
     word.wrapping_sub(ONES * bound as u64) & !word & HIGHS != 0
 }
 
-/// The position of the first byte of `bytes` that `special` marks.
-/// `word_may_hold` must answer true for every word that holds such a byte.
-pub fn first_special(
-    bytes: &[u8],
-    special: &[bool; 256],
-    word_may_hold: impl Fn(u64) -> bool,
-) -> Option<usize> {
-    let byte_by_byte = |part: &[u8]| part.iter().position(|&b| special[usize::from(b)]);
-    let mut words = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut words {
-        let word = <[u8; 8]>::try_from(chunk).map_or(u64::MAX, u64::from_le_bytes);
-        if word_may_hold(word)
-            && let Some(at) = byte_by_byte(chunk)
-        {
-            return Some(offset + at);
+/// The bytes a format escapes: every byte below `below` (at most 128) and
+/// the `N` listed. The byte-by-byte table and the eight-byte test both come
+/// from this one description, so they cannot disagree.
+#[derive(Debug)]
+pub struct Specials<const N: usize> {
+    bytes: [u8; N],
+    below: u8,
+    table: [bool; 256],
+}
+
+impl<const N: usize> Specials<N> {
+    pub const fn new(bytes: [u8; N], below: u8) -> Self {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < below as usize {
+            table[b] = true;
+            b += 1;
         }
-        offset += 8;
+        let mut i = 0;
+        while i < N {
+            table[bytes[i] as usize] = true;
+            i += 1;
+        }
+        Specials {
+            bytes,
+            below,
+            table,
+        }
     }
-    byte_by_byte(words.remainder()).map(|at| offset + at)
+
+    /// Whether `b` is one of them.
+    pub fn contains(&self, b: u8) -> bool {
+        self.table[usize::from(b)]
+    }
+
+    /// Whether `word` holds one of them (exact).
+    #[inline]
+    fn in_word(&self, word: u64) -> bool {
+        has_below(word, self.below) || self.bytes.iter().any(|&b| has_byte(word, b))
+    }
+
+    /// The position of the first of them in `text`. Inlined, so that the
+    /// word test is built from a `static`'s bytes as constants.
+    #[inline]
+    pub fn first_in(&self, text: &[u8]) -> Option<usize> {
+        let byte_by_byte = |part: &[u8]| part.iter().position(|&b| self.contains(b));
+        let mut words = text.chunks_exact(8);
+        let mut offset = 0;
+        for chunk in &mut words {
+            let word = <[u8; 8]>::try_from(chunk).map_or(u64::MAX, u64::from_le_bytes);
+            if self.in_word(word)
+                && let Some(at) = byte_by_byte(chunk)
+            {
+                return Some(offset + at);
+            }
+            offset += 8;
+        }
+        byte_by_byte(words.remainder()).map(|at| offset + at)
+    }
 }
 
 #[cfg(test)]
@@ -55,42 +94,29 @@ mod tests {
         #[test]
         fn finds_what_a_byte_by_byte_scan_finds(
             bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
-            specials in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..4),
+            listed in proptest::prelude::any::<[u8; 3]>(),
             below in 0u8..=128,
         ) {
-            let mut table = [false; 256];
-            for (b, slot) in table.iter_mut().enumerate() {
-                *slot = b < usize::from(below) || specials.iter().any(|&s| usize::from(s) == b);
-            }
-            let expected = bytes.iter().position(|&b| table[usize::from(b)]);
-            let found = first_special(&bytes, &table, |word| {
-                has_below(word, below) || specials.iter().any(|&s| has_byte(word, s))
-            });
-            proptest::prop_assert_eq!(found, expected);
+            let specials = Specials::new(listed, below);
+            let expected = bytes
+                .iter()
+                .position(|&b| b < below || listed.contains(&b));
+            proptest::prop_assert_eq!(specials.first_in(&bytes), expected);
         }
     }
 
     #[test]
     fn every_position_of_every_byte_is_seen() {
         for byte in 0..=255u8 {
+            let listed = Specials::new([byte], 0);
+            let below = Specials::new([], 0x20);
             for at in 0..20 {
                 let mut bytes = vec![b'a'; 20];
                 bytes[at] = byte;
-                let mut table = [false; 256];
-                table[usize::from(byte)] = true;
                 let expected = if byte == b'a' { Some(0) } else { Some(at) };
-                assert_eq!(
-                    first_special(&bytes, &table, |w| has_byte(w, byte)),
-                    expected
-                );
-                if byte < 0x20 {
-                    let mut below = [false; 256];
-                    below[..0x20].fill(true);
-                    assert_eq!(
-                        first_special(&bytes, &below, |w| has_below(w, 0x20)),
-                        Some(at)
-                    );
-                }
+                assert_eq!(listed.first_in(&bytes), expected);
+                let expected = (byte < 0x20).then_some(at);
+                assert_eq!(below.first_in(&bytes), expected);
             }
         }
     }

@@ -8,24 +8,17 @@
 use base64::Engine as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Iso8601;
+
+use crate::protocol::scan::Specials;
 use time::format_description::well_known::iso8601::{Config, EncodedConfig, TimePrecision};
+
+/// The bytes text must escape (those [`escape`] maps), found eight at a
+/// time: every response's text goes through the scan.
+static MARKUP: Specials<6> = Specials::new([b'&', b'<', b'>', b'"', b'\'', b'\r'], 0);
 
 /// The entity that stands for a markup character in text, `None` for any
 /// other byte.
-/// The bytes text must escape, as a table: the scan for them is one lookup
-/// per byte rather than a chain of comparisons (every response's text goes
-/// through it).
-static MARKUP: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = escape(b as u8).is_some();
-        b += 1;
-    }
-    table
-};
-
-const fn escape(b: u8) -> Option<&'static str> {
+fn escape(b: u8) -> Option<&'static str> {
     match b {
         b'&' => Some("&amp;"),
         b'<' => Some("&lt;"),
@@ -60,15 +53,7 @@ impl XmlWriter {
         // Runs without markup characters (nearly all text) are copied whole;
         // every escaped character is ASCII, so splitting at one keeps UTF-8 intact.
         let mut rest = text;
-        while let Some(at) = crate::protocol::scan::first_special(rest.as_bytes(), &MARKUP, |w| {
-            use crate::protocol::scan::has_byte;
-            has_byte(w, b'&')
-                || has_byte(w, b'<')
-                || has_byte(w, b'>')
-                || has_byte(w, b'"')
-                || has_byte(w, b'\'')
-                || has_byte(w, b'\r')
-        }) {
+        while let Some(at) = MARKUP.first_in(rest.as_bytes()) {
             let (plain, tail) = rest.split_at(at);
             self.out.push_str(plain);
             let mut chars = tail.chars();
@@ -273,6 +258,13 @@ impl XmlValue for Sensitive {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scan_looks_for_exactly_the_bytes_escape_maps() {
+        for b in 0..=255u8 {
+            assert_eq!(MARKUP.contains(b), escape(b).is_some(), "{b:#04x}");
+        }
+    }
 
     #[test]
     fn text_escapes_markup_characters_and_keeps_everything_else() {
