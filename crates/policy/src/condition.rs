@@ -270,7 +270,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
 pub fn parse_date(s: &str) -> Option<i128> {
     let s = s.trim();
     // Both forms start with a digit (epoch seconds may carry a sign): any
-    // other value is refused before the two parses below.
+    // other value is refused before the two parses.
     if !s
         .bytes()
         .next()
@@ -278,6 +278,11 @@ pub fn parse_date(s: &str) -> Option<i128> {
     {
         return None;
     }
+    parse_date_forms(s)
+}
+
+/// [`parse_date`] of trimmed text, without the first-byte shortcut.
+pub(crate) fn parse_date_forms(s: &str) -> Option<i128> {
     if let Some(epoch) = parse_epoch(s) {
         return Some(epoch);
     }

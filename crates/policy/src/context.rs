@@ -527,11 +527,10 @@ mod tests {
             ).unwrap()
         ) {
             proptest::prop_assert_eq!(parse_ip(&text), text.parse::<IpAddr>().ok());
-            let date = crate::condition::parse_date(&text);
-            let trimmed = text.trim();
-            if date.is_some() {
-                proptest::prop_assert!(trimmed.starts_with(|c: char| c.is_ascii_digit() || c == '-'));
-            }
+            proptest::prop_assert_eq!(
+                crate::condition::parse_date(&text),
+                crate::condition::parse_date_forms(text.trim())
+            );
         }
     }
 
