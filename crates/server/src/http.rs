@@ -90,8 +90,8 @@ async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respon
     }
 }
 
-/// The answer to a call that failed inside this service (a bug): AWS's
-/// `InternalFailure`, logged with its request id.
+/// The answer to a call that failed inside this service (a bug): a 500
+/// with `ServiceFailure`, logged with its request id.
 fn internal_error(signature: SignatureSource, e: &dyn std::fmt::Display) -> Response<Body> {
     let request_id = crate::request::new_request_id();
     tracing::error!(error = %e, %request_id, "a request failed inside the service");

@@ -105,7 +105,7 @@ async fn run(
     let federation = crate::federation::call_of(action.as_deref());
     let auth = match federation {
         // Boxed: its future (token checks, key fetches) is kilobytes, which
-        // every request would otherwise copy when its task is spawned.
+        // would otherwise make every request's future that large.
         Some(call) => Box::pin(crate::federation::authenticate(
             state,
             call,

@@ -52,7 +52,7 @@ pub struct Clock {
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
         // Outside tests the offset is zero, and date arithmetic (which
-        // normalises the calendar date) is a cost a request pays three times.
+        // normalises the calendar date) would be a cost on every request.
         match self.offset_seconds.load(Ordering::Relaxed) {
             0 => OffsetDateTime::now_utc(),
             offset => OffsetDateTime::now_utc() + time::Duration::seconds(offset),
