@@ -213,17 +213,17 @@ fn decode_params<'a>(
 ) -> Result<QueryParams<'a>, ApiError> {
     let mut params = QueryParams::default();
     if let Some(query) = parts.uri.query() {
-        params.extend(query.as_bytes());
+        params.extend_text(query);
     }
     if parts.method == http::Method::POST && !body.is_empty() {
-        if std::str::from_utf8(body).is_err() {
+        let Ok(body) = std::str::from_utf8(body) else {
             return Err(ApiError::new(
                 ErrorCode::MalformedQueryString,
                 "The request body is not valid UTF-8.",
             )
             .with_status(400));
-        }
-        params.extend(body);
+        };
+        params.extend_text(body);
     }
     Ok(params)
 }

@@ -8,22 +8,24 @@
 //! one response names every bad parameter, as AWS does.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use base64::Engine as _;
 use regex::Regex;
 
 use crate::error::ApiError;
+use crate::protocol::form;
 use crate::protocol::xml::{Blob, Sensitive, Timestamp};
 
 /// The decoded form parameters of one request.
 #[derive(Debug, Default, Clone)]
 pub struct QueryParams<'a> {
-    // Ordered so that "is there any key under this prefix" is one range
-    // lookup, which list decoding needs for lists of structures. Text
-    // without escapes is borrowed from the request, not copied.
-    pairs: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    // Sorted by key, one pair per key, so that a lookup is a binary search
+    // and "is there any key under this prefix" (which list decoding needs
+    // for lists of structures) is one as well. A request has a handful of
+    // pairs, which a vector sorts and searches faster than a tree builds.
+    // Text without escapes is borrowed from the request, not copied.
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 impl<'a> QueryParams<'a> {
@@ -35,34 +37,74 @@ impl<'a> QueryParams<'a> {
         params
     }
 
-    /// Adds the pairs of a form. `form_urlencoded` borrows the text of a
-    /// key or value without escapes (nearly all of them) from the request,
-    /// and the pairs keep it borrowed.
+    /// Adds the pairs of a form that may not be UTF-8.
     pub fn extend(&mut self, form: &'a [u8]) {
-        self.pairs.extend(form_urlencoded::parse(form));
+        self.pairs.extend(form::pairs_of_bytes(form));
+        self.settle();
+    }
+
+    /// Adds the pairs of a form; those without escapes (nearly all) stay
+    /// borrowed from it.
+    pub fn extend_text(&mut self, form: &'a str) {
+        self.pairs.extend(form::pairs(form));
+        self.settle();
+    }
+
+    /// Sorts by key and keeps the last value of a repeated key. Clients
+    /// send their pairs in a fixed order, often already sorted.
+    fn settle(&mut self) {
+        if !self.pairs.is_sorted_by(|a, b| a.0 < b.0) {
+            // Stable, so a repeated key's values stay in request order.
+            self.pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            // `later` is removed when it repeats `kept`'s key; its value
+            // replaces `kept`'s first, so the last one wins.
+            self.pairs.dedup_by(|later, kept| {
+                let repeated = later.0 == kept.0;
+                if repeated {
+                    std::mem::swap(&mut later.1, &mut kept.1);
+                }
+                repeated
+            });
+        }
+    }
+
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.pairs.binary_search_by(|(k, _)| (**k).cmp(key))
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.get(key).map(|v| &**v)
+        let at = self.position(key).ok()?;
+        self.pairs.get(at).map(|(_, v)| &**v)
     }
 
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.pairs
-            .insert(Cow::Owned(key.into()), Cow::Owned(value.into()));
+        let key: String = key.into();
+        let value = Cow::Owned(value.into());
+        match self.position(&key) {
+            Ok(at) => {
+                if let Some(pair) = self.pairs.get_mut(at) {
+                    pair.1 = value;
+                }
+            }
+            Err(at) => self.pairs.insert(at, (Cow::Owned(key), value)),
+        }
     }
 
     /// True when `key` itself or any `key.…` is present.
     fn has_under(&self, key: &str) -> bool {
-        if self.pairs.contains_key(key) {
-            return true;
-        }
+        let at = match self.position(key) {
+            Ok(_) => return true,
+            Err(at) => at,
+        };
+        // Every key that starts with `key.` sorts right after `key`, but
+        // so may others (`key-…`), so look at each following key with the
+        // prefix.
         self.pairs
-            .range::<str, _>((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))
-            .next()
-            .is_some_and(|(k, _)| {
-                k.strip_prefix(key)
-                    .is_some_and(|rest| rest.starts_with('.'))
-            })
+            .get(at..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|(k, _)| k.starts_with(key))
+            .any(|(k, _)| k.get(key.len()..).is_some_and(|rest| rest.starts_with('.')))
     }
 }
 
@@ -402,6 +444,27 @@ mod tests {
         enum_values: &[],
         sensitive: false,
     };
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_in_any_order() {
+        let q = QueryParams::parse(b"b=1&a=x&b=2&c=&b=3");
+        assert_eq!(q.get("b"), Some("3"));
+        assert_eq!(q.get("a"), Some("x"));
+        assert_eq!(q.get("c"), Some(""));
+        assert_eq!(q.get("d"), None);
+        let mut q = QueryParams::parse(b"a=1");
+        q.insert("a", "2");
+        q.insert("0", "z");
+        assert_eq!((q.get("a"), q.get("0")), (Some("2"), Some("z")));
+    }
+
+    #[test]
+    fn members_are_found_past_keys_that_sort_between() {
+        // `Tags-x` sorts after `Tags` and before `Tags.member.1`.
+        let q = QueryParams::parse(b"Tags-x=1&Tags.member.1.Key=k");
+        assert!(q.has_under("Tags"));
+        assert!(!QueryParams::parse(b"Tags-x=1&TagsX.a=1").has_under("Tags"));
+    }
 
     #[test]
     fn reports_every_failure_in_aws_wording() {
