@@ -258,6 +258,24 @@ fn to_u32(i: usize) -> u32 {
 }
 
 impl PolicySet {
+    /// Every request-context key its policies can read (see
+    /// [`Policy::context_keys`]), sorted, once each. A resource policy
+    /// evaluated with the set reads its own keys besides.
+    #[must_use]
+    pub fn context_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .identity
+            .iter()
+            .chain(&self.boundary)
+            .chain(self.session.iter().flatten())
+            .chain(self.scps.iter().flatten())
+            .flat_map(|p| p.context_keys())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// Starts a set.
     #[must_use]
     pub fn builder() -> PolicySetBuilder {

@@ -633,6 +633,32 @@ impl Condition {
         self.keys.get(self.keys.len() / 2..).unwrap_or_default()
     }
 
+    /// The keys this condition reads: its own and those of the policy
+    /// variables in its values.
+    pub(crate) fn context_keys<'s>(&'s self, out: &mut Vec<&'s str>) {
+        out.push(self.key());
+        let templates: Vec<&[TTok]> = match &self.values {
+            Values::Str(v) => v
+                .iter()
+                .filter_map(|x| match x {
+                    StrValue::Dynamic(toks) => Some(&**toks),
+                    StrValue::Static(_) => None,
+                })
+                .collect(),
+            Values::Arn(v) => v
+                .iter()
+                .filter_map(|x| match x {
+                    ArnValue::Dynamic(toks) => Some(&**toks),
+                    ArnValue::Static(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for toks in templates {
+            pattern::variable_keys(toks, out);
+        }
+    }
+
     pub(crate) fn uses_variables(&self) -> bool {
         match &self.values {
             Values::Str(v) => v.iter().any(|x| matches!(x, StrValue::Dynamic(_))),

@@ -390,6 +390,14 @@ pub(crate) fn plain_tokens(toks: Vec<TTok>) -> Vec<Tok> {
         .collect()
 }
 
+/// The (lowercase) keys of the variables in `toks`.
+pub(crate) fn variable_keys<'t>(toks: &'t [TTok], out: &mut Vec<&'t str>) {
+    out.extend(toks.iter().filter_map(|t| match t {
+        TTok::Var { key, .. } => Some(&**key),
+        TTok::Tok(_) => None,
+    }));
+}
+
 /// Substitutes the variables from `ctx`. `None` when a variable has no value and no
 /// default: per the IAM User Guide such a value matches nothing. A key with several
 /// values cannot be substituted either. Substituted text is literal (a `*` in a user

@@ -279,6 +279,23 @@ impl Policy {
     pub(crate) fn statements(&self) -> &[CStatement] {
         &self.statements
     }
+
+    /// Every request-context key that evaluating this policy can read,
+    /// lowercased, sorted, once each: condition keys and the keys of policy
+    /// variables (in `Resource`, `NotResource` and condition values). A
+    /// context that holds only these keys (of those it would hold) gives
+    /// every decision and match that the full context gives, which lets a
+    /// caller skip building keys that nothing reads.
+    #[must_use]
+    pub fn context_keys(&self) -> Vec<&str> {
+        let mut keys = Vec::new();
+        for s in self.statements.iter() {
+            s.context_keys(&mut keys);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
 }
 
 fn principal_entry(ty: PrincipalType, v: &str) -> PEntry {
@@ -428,6 +445,17 @@ impl CStatement {
         self.rare.as_deref().map_or(&[], |r| &**r)
     }
 
+    fn context_keys<'s>(&'s self, out: &mut Vec<&'s str>) {
+        for c in &self.conditions {
+            c.context_keys(out);
+        }
+        for p in self.rare() {
+            if let ResourcePattern::Dynamic(toks) = p {
+                pattern::variable_keys(toks, out);
+            }
+        }
+    }
+
     fn uses_variables(&self) -> bool {
         self.conditions.iter().any(Condition::uses_variables)
             || self
@@ -520,6 +548,49 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Policy>();
         assert_send_sync::<Arc<Policy>>();
+    }
+
+    #[test]
+    fn context_keys_name_every_key_conditions_and_variables_read() {
+        let p = Policy::parse(
+            "p",
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:*",
+                 "Resource": "arn:aws:s3:::b/${aws:username}/*",
+                 "Condition": {
+                    "StringEqualsIfExists": {"AWS:SourceVpc": "vpc-1"},
+                    "Null": {"aws:MultiFactorAuthAge": "false"},
+                    "ForAnyValue:StringLike": {"aws:TagKeys": ["${aws:PrincipalTag/Team, 'x'}-*"]},
+                    "ArnLike": {"aws:SourceArn": "arn:aws:sns:*:${aws:PrincipalAccount}:*"}}},
+                {"Effect": "Deny", "Action": "s3:*",
+                 "NotResource": ["arn:aws:s3:::c/${aws:userid}", "arn:aws:s3:::d/*"],
+                 "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}},
+                {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}
+            ]}"#,
+            PolicyKind::Identity,
+        )
+        .unwrap();
+        assert_eq!(
+            p.context_keys(),
+            [
+                "aws:currenttime",
+                "aws:multifactorauthage",
+                "aws:principalaccount",
+                "aws:principaltag/team",
+                "aws:sourcearn",
+                "aws:sourcevpc",
+                "aws:tagkeys",
+                "aws:userid",
+                "aws:username",
+            ]
+        );
+        let plain = Policy::parse(
+            "q",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+            PolicyKind::Identity,
+        )
+        .unwrap();
+        assert!(plain.context_keys().is_empty());
     }
 
     #[test]

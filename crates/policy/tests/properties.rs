@@ -334,6 +334,31 @@ mod props {
             context: &ctx,
         };
         let fast = authorize(&set, rp.as_deref(), &req).decision;
+        // The keys the policies read are all a context needs.
+        let read: Vec<&str> = set
+            .context_keys()
+            .into_iter()
+            .chain(rp.iter().flat_map(|p| p.context_keys()))
+            .collect();
+        let mut only_read = Context::new();
+        for i in &s.context {
+            let (k, t, v) = CONTEXT[*i];
+            if read.iter().any(|r| r.eq_ignore_ascii_case(k)) {
+                only_read.insert(k, t, v.iter().copied()).unwrap();
+            }
+        }
+        let trimmed = Request {
+            principal: &p,
+            action: s.action,
+            resource: s.resource_arn,
+            resource_account: s.cross_account.then_some("444455556666"),
+            context: &only_read,
+        };
+        assert_eq!(
+            authorize(&set, rp.as_deref(), &trimmed).decision,
+            fast,
+            "a context of only the keys the policies read ({read:?}) decides otherwise"
+        );
         assert_eq!(
             fast,
             explain(&set, rp.as_deref(), &req).decision,
