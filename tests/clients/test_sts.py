@@ -384,7 +384,10 @@ def test_decoded_message_explains_the_denial(explaining_server):
     assert decoded["context"]["resource"] == f"arn:aws:iam::{ACCOUNT_ID}:user/never-made"
     assert decoded["context"]["principal"]["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/{user_iam.user_name}"
     keys = {c["key"] for c in decoded["context"]["conditions"]["items"]}
-    assert "aws:username" in keys
+    # The whole context, though no policy of the caller reads these keys
+    # (the server builds only the keys policies read when it allows).
+    assert {"aws:username", "aws:userid", "aws:SourceIp", "aws:CurrentTime",
+            "aws:EpochTime", "aws:SecureTransport", "aws:RequestedRegion"} <= keys, keys
 
     # An implicit denial: no matched statement, and the near miss named.
     implicit = _denied_message(user_iam.list_roles)

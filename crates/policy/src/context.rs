@@ -297,8 +297,9 @@ impl Context {
     #[must_use]
     pub fn over(base: Arc<Context>) -> Self {
         Self {
-            // Room for a request's own keys without growing.
-            entries: Vec::with_capacity(8),
+            // No room reserved: a service that sets only the keys its
+            // policies read often sets none.
+            entries: Vec::new(),
             base: Some(base),
         }
     }

@@ -40,6 +40,8 @@ pub struct PrincipalPolicies {
     /// The request-context keys of the principal ([`context::principal_base`]);
     /// empty in sets compiled for the simulator, which builds its own context.
     pub base_context: Arc<policy::Context>,
+    /// The per-request keys its policies read ([`context::Reads`]).
+    pub reads: context::Reads,
 }
 
 pub type PolicyCache = EpochCache<String, Arc<PrincipalPolicies>>;
@@ -239,14 +241,24 @@ pub async fn authorize(
         }
         None => (None, caller.account_id.clone()),
     };
-    let context = context::build(
-        &auth,
-        &policies,
-        &resource,
-        target,
-        transport,
-        mfa_verified.then_some(()),
-    );
+    // A resource policy reads keys of its own: give it every key.
+    let reads = if resource_policy.is_some() {
+        context::Reads::ALL
+    } else {
+        policies.reads
+    };
+    let build_context = |reads| {
+        context::build(
+            &auth,
+            &policies,
+            &resource,
+            target,
+            transport,
+            mfa_verified.then_some(()),
+            reads,
+        )
+    };
+    let context = build_context(reads);
     let principal = request_principal(&policies, &caller);
     let request = policy::Request {
         principal: &principal,
@@ -274,6 +286,19 @@ pub async fn authorize(
             mfa_verified,
         });
     }
+    // A denial reports the whole context (in the encoded authorization
+    // message), not only the keys the policies read.
+    let full;
+    let request = if reads == context::Reads::ALL {
+        request
+    } else {
+        full = build_context(context::Reads::ALL);
+        policy::Request {
+            context: &full,
+            ..request
+        }
+    };
+    let context = request.context;
     let explanation = policy::explain(&policies.set, resource_policy.as_deref(), &request);
     let statement = outcome
         .deciding
@@ -292,7 +317,7 @@ pub async fn authorize(
         let denial = authorization_message::Denial {
             caller: &caller,
             explanation: &explanation,
-            context: &context,
+            context,
         };
         if let Some(encoded) = authorization_message::encode(&state.master_key, &denial) {
             error = ApiError::new(
@@ -448,6 +473,7 @@ pub async fn principal_policies(
                 principal,
                 tags: Vec::new(),
                 base_context: Arc::new(context::principal_base(caller, &[])),
+                reads: context::Reads::ALL,
             }));
         }
         // A federation caller has no policies of its own: only the role's
@@ -461,6 +487,7 @@ pub async fn principal_policies(
                 principal,
                 tags: Vec::new(),
                 base_context: Arc::new(context::principal_base(caller, &[])),
+                reads: context::Reads::ALL,
             }));
         }
         Identity::User { id, .. } => (PrincipalRef::UserId(id.clone()), PrincipalKind::User),
@@ -699,11 +726,13 @@ fn build_set(
     let mut principal = Principal::new(kind, set.principal.arn.clone());
     principal.account = set.account_id.clone();
     principal.unique_id = Some(set.principal.id.clone());
+    let reads = context::Reads::of(&policy_set.context_keys());
     Ok(PrincipalPolicies {
         set: policy_set,
         principal,
         tags: set.principal.tags.clone(),
         base_context: Arc::default(),
+        reads,
     })
 }
 

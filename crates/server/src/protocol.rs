@@ -4,6 +4,7 @@
 //! models in `data/aws-models/` (run `codegen/protocol.py`); the hand-written
 //! runtime they build on lives beside them.
 
+pub mod form;
 pub mod generated;
 pub mod query;
 pub mod scan;

@@ -65,6 +65,97 @@ pub fn principal_base(caller: &Caller, tags: &[Tag]) -> Context {
     c
 }
 
+/// The keys [`build`] sets on every request (or on every request of a
+/// session) that a principal's policies may never read. Building one costs
+/// more than most decisions, so each is built only when some policy of the
+/// principal reads it; the policy crate names every key a policy can read
+/// ([`portcullis_policy::PolicySet::context_keys`]), and its property tests
+/// check that a context of only those keys decides as the full one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Gated {
+    CurrentTime,
+    EpochTime,
+    UserId,
+    SourceIp,
+    SecureTransport,
+    RequestedRegion,
+    MultiFactorAuthPresent,
+    MultiFactorAuthAge,
+    TokenIssueTime,
+    SourceIdentity,
+    /// `aws:ResourceTag/…` and `iam:ResourceTag/…`, any tag.
+    ResourceTag,
+}
+
+impl Gated {
+    const EVERY: [Gated; 11] = [
+        Gated::CurrentTime,
+        Gated::EpochTime,
+        Gated::UserId,
+        Gated::SourceIp,
+        Gated::SecureTransport,
+        Gated::RequestedRegion,
+        Gated::MultiFactorAuthPresent,
+        Gated::MultiFactorAuthAge,
+        Gated::TokenIssueTime,
+        Gated::SourceIdentity,
+        Gated::ResourceTag,
+    ];
+
+    /// Whether reading the (lowercase) key `read` reads this one.
+    fn is_read_by(self, read: &str) -> bool {
+        let name = match self {
+            Gated::CurrentTime => "aws:currenttime",
+            Gated::EpochTime => "aws:epochtime",
+            Gated::UserId => "aws:userid",
+            Gated::SourceIp => "aws:sourceip",
+            Gated::SecureTransport => "aws:securetransport",
+            Gated::RequestedRegion => "aws:requestedregion",
+            Gated::MultiFactorAuthPresent => "aws:multifactorauthpresent",
+            Gated::MultiFactorAuthAge => "aws:multifactorauthage",
+            Gated::TokenIssueTime => "aws:tokenissuetime",
+            Gated::SourceIdentity => "aws:sourceidentity",
+            Gated::ResourceTag => {
+                return ["aws:resourcetag/", "iam:resourcetag/"]
+                    .iter()
+                    .any(|prefix| starts_with_ignore_case(read, prefix));
+            }
+        };
+        read.eq_ignore_ascii_case(name)
+    }
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+/// Which [`Gated`] keys a request's context must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads(u16);
+
+impl Reads {
+    /// Every key: for a decision that also reads a resource policy, and for
+    /// the context a denial reports.
+    pub const ALL: Reads = Reads(u16::MAX);
+
+    /// The gated keys among `keys`, the keys some policy reads.
+    pub fn of(keys: &[&str]) -> Reads {
+        let mut bits = 0;
+        for gated in Gated::EVERY {
+            if keys.iter().any(|k| gated.is_read_by(k)) {
+                bits |= 1 << gated as u16;
+            }
+        }
+        Reads(bits)
+    }
+
+    fn has(self, key: Gated) -> bool {
+        self.0 & (1 << key as u16) != 0
+    }
+}
+
 static CURRENT_TIME: LazyLock<ContextKey> = LazyLock::new(|| ContextKey::new("aws:CurrentTime"));
 static EPOCH_TIME: LazyLock<ContextKey> = LazyLock::new(|| ContextKey::new("aws:EpochTime"));
 
@@ -135,8 +226,9 @@ fn recent_value(key: Recent, text: &str) -> ContextValue {
 }
 
 /// Builds the context of one request over its principal's keys
-/// ([`principal_base`]). `mfa_now` is `Some` when the request itself proved
-/// MFA (a `SerialNumber` and `TokenCode` that verified).
+/// ([`principal_base`]), with the gated keys that `reads` names.
+/// `mfa_now` is `Some` when the request itself proved MFA (a `SerialNumber`
+/// and `TokenCode` that verified).
 pub fn build(
     auth: &Authenticated,
     policies: &PrincipalPolicies,
@@ -144,28 +236,41 @@ pub fn build(
     target: &Target<'_>,
     transport: Transport,
     mfa_now: Option<()>,
+    reads: Reads,
 ) -> Context {
     let caller = auth.caller();
     let mut c = Context::over(policies.base_context.clone());
     // As in `principal_base`: an insert that fails drops a key, and
     // conditions on it fail closed.
     let now = transport.at;
-    let (current_time, epoch_time) = time_values(now);
-    let _ = c.insert_key(&CURRENT_TIME, ContextType::Date, vec![current_time]);
-    let _ = c.insert_key(&EPOCH_TIME, ContextType::Date, vec![epoch_time]);
+    if reads.has(Gated::CurrentTime) || reads.has(Gated::EpochTime) {
+        let (current_time, epoch_time) = time_values(now);
+        if reads.has(Gated::CurrentTime) {
+            let _ = c.insert_key(&CURRENT_TIME, ContextType::Date, vec![current_time]);
+        }
+        if reads.has(Gated::EpochTime) {
+            let _ = c.insert_key(&EPOCH_TIME, ContextType::Date, vec![epoch_time]);
+        }
+    }
     let mut recent = |key: Recent, text: &str| {
         let (name, ty) = key.name_and_type();
         let _ = c.insert_key(name, ty, vec![recent_value(key, text)]);
     };
-    if !matches!(caller.identity, Identity::Federated(_)) {
+    if reads.has(Gated::UserId) && !matches!(caller.identity, Identity::Federated(_)) {
         recent(Recent::UserId, &caller.user_id);
     }
-    recent(Recent::SourceIp, &transport.source_ip_text());
-    recent(
-        Recent::SecureTransport,
-        if transport.secure { "true" } else { "false" },
-    );
-    recent(Recent::RequestedRegion, auth.region());
+    if reads.has(Gated::SourceIp) {
+        recent(Recent::SourceIp, &transport.source_ip_text());
+    }
+    if reads.has(Gated::SecureTransport) {
+        recent(
+            Recent::SecureTransport,
+            if transport.secure { "true" } else { "false" },
+        );
+    }
+    if reads.has(Gated::RequestedRegion) {
+        recent(Recent::RequestedRegion, auth.region());
+    }
     let mut put = |key: &str, ty: ContextType, values: &[&str]| {
         let _ = c.insert(key, ty, values.iter().copied());
     };
@@ -175,14 +280,16 @@ pub fn build(
     let mfa_time = mfa_now
         .map(|()| now.unix_timestamp())
         .or_else(|| caller.session.as_ref().and_then(|s| s.mfa_auth_time));
-    if caller.session.is_some() || mfa_now.is_some() {
+    if (caller.session.is_some() || mfa_now.is_some()) && reads.has(Gated::MultiFactorAuthPresent) {
         put(
             "aws:MultiFactorAuthPresent",
             ContextType::Boolean,
             &[if mfa_time.is_some() { "true" } else { "false" }],
         );
     }
-    if let Some(at) = mfa_time {
+    if let Some(at) = mfa_time
+        && reads.has(Gated::MultiFactorAuthAge)
+    {
         put(
             "aws:MultiFactorAuthAge",
             ContextType::Numeric,
@@ -190,12 +297,16 @@ pub fn build(
         );
     }
     if let Some(session) = &caller.session {
-        put(
-            "aws:TokenIssueTime",
-            ContextType::Date,
-            &[&session.issued.to_string()],
-        );
-        if let Some(id) = &session.source_identity {
+        if reads.has(Gated::TokenIssueTime) {
+            put(
+                "aws:TokenIssueTime",
+                ContextType::Date,
+                &[&session.issued.to_string()],
+            );
+        }
+        if let Some(id) = &session.source_identity
+            && reads.has(Gated::SourceIdentity)
+        {
             put("aws:SourceIdentity", ContextType::String, &[id]);
         }
         for (key, value) in &session.context {
@@ -215,7 +326,12 @@ pub fn build(
         }
     }
 
-    for tag in &resource.tags {
+    let resource_tags = if reads.has(Gated::ResourceTag) {
+        &resource.tags[..]
+    } else {
+        &[]
+    };
+    for tag in resource_tags {
         put(
             &format!("aws:ResourceTag/{}", tag.key),
             ContextType::String,
@@ -252,4 +368,51 @@ pub fn build(
         }
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_names_the_gated_keys_that_policies_read() {
+        let reads = Reads::of(&[
+            "aws:currenttime",
+            "aws:resourcetag/team",
+            "aws:username",
+            "s3:prefix",
+        ]);
+        let have: Vec<Gated> = Gated::EVERY.into_iter().filter(|g| reads.has(*g)).collect();
+        assert_eq!(have, [Gated::CurrentTime, Gated::ResourceTag]);
+        assert_eq!(
+            Reads::of(&["iam:ResourceTag/env"]),
+            Reads::of(&["aws:resourcetag/x"])
+        );
+        assert!(Gated::EVERY.iter().all(|g| Reads::ALL.has(*g)));
+        assert!(Gated::EVERY.iter().all(|g| !Reads::of(&[]).has(*g)));
+        // Every gated key is named by its own key and by no other's.
+        for g in Gated::EVERY {
+            let named: Vec<Gated> = Gated::EVERY
+                .into_iter()
+                .filter(|other| {
+                    [
+                        "aws:CurrentTime",
+                        "aws:EpochTime",
+                        "aws:userid",
+                        "aws:SourceIp",
+                        "aws:SecureTransport",
+                        "aws:RequestedRegion",
+                        "aws:MultiFactorAuthPresent",
+                        "aws:MultiFactorAuthAge",
+                        "aws:TokenIssueTime",
+                        "aws:SourceIdentity",
+                        "aws:ResourceTag/k",
+                    ]
+                    .get(g as usize)
+                    .is_some_and(|k| other.is_read_by(k))
+                })
+                .collect();
+            assert_eq!(named, [g]);
+        }
+    }
 }
