@@ -9,6 +9,7 @@
 //! Keys are cached per epoch (see `authz::cache`): a deactivated or deleted
 //! key, or a deleted user, is refused on the very next request.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -434,20 +435,39 @@ fn record_use(
     service: Service,
     region: &str,
 ) {
-    static LAST_WRITTEN: Mutex<Option<HashMap<String, OffsetDateTime>>> = Mutex::new(None);
+    type Written = HashMap<String, OffsetDateTime, foldhash::fast::RandomState>;
+    static LAST_WRITTEN: Mutex<Option<Written>> = Mutex::new(None);
+    // A steady client's requests land on the same workers: each remembers
+    // the last key it saw written, and skips the shared map (a lock and a
+    // hash) while that key's last write is recent.
+    thread_local! {
+        static SEEN: RefCell<Option<(String, OffsetDateTime)>> = const { RefCell::new(None) };
+    }
+    let recent = |last: OffsetDateTime| now - last < LAST_USED_GRANULARITY;
+    if SEEN.with_borrow(|seen| {
+        seen.as_ref()
+            .is_some_and(|(id, last)| id == access_key_id && recent(*last))
+    }) {
+        return;
+    }
     {
         let Ok(mut guard) = LAST_WRITTEN.lock() else {
             return;
         };
-        let map = guard.get_or_insert_with(HashMap::new);
+        let map = guard.get_or_insert_with(Written::default);
         if map.len() > 100_000 {
             map.clear();
         }
-        match map.get(access_key_id) {
-            Some(last) if now - *last < LAST_USED_GRANULARITY => return,
+        let (last, write) = match map.get(access_key_id) {
+            Some(&last) if recent(last) => (last, false),
             _ => {
                 map.insert(access_key_id.to_owned(), now);
+                (now, true)
             }
+        };
+        SEEN.with_borrow_mut(|seen| *seen = Some((access_key_id.to_owned(), last)));
+        if !write {
+            return;
         }
     }
     let store = state.store.clone();
