@@ -282,14 +282,32 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// Header values already found (while parsing), by name: the canonical
+/// headers are taken from them, without walking the request headers again,
+/// when every signed name is known.
+pub(crate) trait KnownHeaders {
+    /// For a name it knows (given in lowercase) and that was sent at most
+    /// once, `Some` of its value (`None` when it was not sent); `None` for
+    /// any other name.
+    fn known(&self, name: &[u8]) -> Option<Option<&[u8]>>;
+}
+
+/// Nothing known: the headers are walked.
+impl KnownHeaders for () {
+    fn known(&self, _name: &[u8]) -> Option<Option<&[u8]>> {
+        None
+    }
+}
+
 /// Builds the canonical request into `out`, which starts empty.
-pub(crate) fn build<H: Headers + ?Sized, S: Sink>(
+pub(crate) fn build<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
     out: &mut S,
     req: &Request<'_, H>,
     signed_headers: &str,
     query: QueryRules,
     uri: UriEncoding,
     payload_hash: &[u8],
+    known: &K,
 ) -> Result<(), SigV4Error> {
     out.put(req.method.as_bytes());
     out.byte(b'\n');
@@ -297,7 +315,9 @@ pub(crate) fn build<H: Headers + ?Sized, S: Sink>(
     out.byte(b'\n');
     canonical_query(out, req.query, query)?;
     out.byte(b'\n');
-    if !canonical_headers_in_one_walk(out, req, signed_headers) {
+    if !canonical_headers_from_known(out, req, signed_headers, known)
+        && !canonical_headers_in_one_walk(out, req, signed_headers)
+    {
         for name in signed_headers.split(';') {
             out.put(name.as_bytes());
             out.byte(b':');
@@ -360,6 +380,36 @@ fn end_header<S: Sink>(out: &mut S, name: &[u8], start: usize) {
         out.secret(start..end);
     }
     out.byte(b'\n');
+}
+
+/// The canonical header lines from `known`, when it knows every signed name.
+/// Returns false, having written nothing, otherwise.
+fn canonical_headers_from_known<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
+    out: &mut S,
+    req: &Request<'_, H>,
+    signed_headers: &str,
+    known: &K,
+) -> bool {
+    if !names(signed_headers).all(|name| known.known(name).is_some()) {
+        return false;
+    }
+    for name in names(signed_headers) {
+        out.put(name);
+        out.byte(b':');
+        let start = out.written();
+        match known.known(name).flatten() {
+            Some(v) => push_trimmed(out, v),
+            None => {
+                if name == b"host"
+                    && let Some(authority) = req.authority
+                {
+                    push_trimmed(out, authority.as_bytes());
+                }
+            }
+        }
+        end_header(out, name, start);
+    }
+    true
 }
 
 /// Signed headers matched in one walk over the request headers when there
@@ -761,6 +811,7 @@ mod tests {
             rules,
             UriEncoding::DEFAULT,
             b"UNSIGNED-PAYLOAD",
+            &(),
         )
         .unwrap();
         let mut hasher = HashSink::new();
@@ -771,6 +822,7 @@ mod tests {
             rules,
             UriEncoding::DEFAULT,
             b"UNSIGNED-PAYLOAD",
+            &(),
         )
         .unwrap();
         (text, hasher.finish())
@@ -908,6 +960,18 @@ mod tests {
                 headers: &headers,
                 authority,
             };
+            // From the values parsing keeps, when it knows every name.
+            let seen = crate::verify::SeenHeaders::collect(&headers[..]);
+            let mut out = Vec::new();
+            if canonical_headers_from_known(&mut out, &req, &signed, &seen) {
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(expected.clone()).unwrap(),
+                    "{signed}"
+                );
+            } else {
+                assert!(out.is_empty());
+            }
             let mut out = Vec::new();
             if !canonical_headers_in_one_walk(&mut out, &req, &signed) {
                 // Too many to track: nothing written, the caller walks per name.

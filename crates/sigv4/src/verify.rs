@@ -17,13 +17,15 @@ use subtle::ConstantTimeEq;
 
 use crate::amz_date::{AmzDate, MAX_SKEW_SECONDS};
 use crate::authorization::{parse_authorization, parse_common_layout};
-use crate::canonical::{self, CanonicalRequest, HashSink, QueryRules, Sink, UriEncoding};
+use crate::canonical::{
+    self, CanonicalRequest, HashSink, KnownHeaders, QueryRules, Sink, UriEncoding,
+};
 use crate::error::{
     IncompleteReason, IncompleteSignature, MismatchReason, PresignedExpired, RequestExpired,
     ScopeProblem, SigV4Error,
 };
 use crate::presigned::parse_presigned_query;
-use crate::request::{Headers, Request, is_name};
+use crate::request::{Headers, Request};
 use crate::signature::{Signature, decode_hex32};
 use crate::signing_key::{SecretKey, SigningKey, SigningKeyCache};
 use crate::streaming::{ChunkedDecoder, StreamingSeed};
@@ -172,6 +174,7 @@ pub struct ParsedRequest<'a, H: ?Sized> {
     session_token: Option<Cow<'a, str>>,
     content_sha256: ContentSha256,
     decoded_content_length: Option<u64>,
+    seen: SeenHeaders<'a>,
 }
 
 impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
@@ -179,14 +182,14 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// query parameters.
     pub fn parse(request: Request<'a, H>) -> Result<Self, SigV4Error> {
         let seen = SeenHeaders::collect(request.headers);
-        let authorization = seen.authorization;
+        let authorization = seen.get(AUTHORIZATION);
         let presigned = parse_presigned_query(request.query)?;
         if authorization.is_none() && presigned.is_none() {
             return Err(SigV4Error::MissingAuthenticationToken);
         }
-        let content_sha256 = parse_content_sha256(seen.content_sha256)?;
+        let content_sha256 = parse_content_sha256(seen.get(CONTENT_SHA256))?;
         let decoded_content_length = seen
-            .decoded_content_length
+            .get(DECODED_CONTENT_LENGTH)
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| v.trim().parse().ok());
         match (authorization, presigned) {
@@ -201,9 +204,9 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 // the general path below, which gives the same result for
                 // this layout and names every problem otherwise.
                 let date_value = seen
-                    .x_amz_date
+                    .get(X_AMZ_DATE)
                     .map(|d| (d, true))
-                    .or_else(|| seen.date.map(|d| (d, false)));
+                    .or_else(|| seen.get(DATE).map(|d| (d, false)));
                 if let Some(header) = parse_common_layout(raw)
                     && let Some((raw_date, iso)) = date_value
                 {
@@ -217,9 +220,10 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                         signed_headers: Cow::Borrowed(header.signed_headers),
                         signature: Some(header.signature),
                         date: parse_date(raw_date, iso)?,
-                        session_token: seen.security_token.map(String::from_utf8_lossy),
+                        session_token: seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy),
                         content_sha256,
                         decoded_content_length,
+                        seen,
                     });
                 }
                 let Ok(value) = std::str::from_utf8(raw) else {
@@ -256,7 +260,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                         ));
                     }
                 };
-                let session_token = seen.security_token.map(String::from_utf8_lossy);
+                let session_token = seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy);
                 Ok(Self {
                     request,
                     form: AuthForm::Header,
@@ -267,6 +271,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                     session_token,
                     content_sha256,
                     decoded_content_length,
+                    seen,
                 })
             }
             (None, Some(q)) => {
@@ -281,6 +286,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                     session_token: q.security_token.map(Cow::Owned),
                     content_sha256,
                     decoded_content_length,
+                    seen,
                 })
             }
         }
@@ -380,6 +386,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             },
             rules.uri,
             payload_hash,
+            &self.seen,
         )
     }
 
@@ -542,13 +549,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         Ok(match self.content_sha256 {
             // The line is the header as the client wrote it (hex case included).
             ContentSha256::Digest(d) => (
-                PayloadLine::Text(
-                    self.request
-                        .headers
-                        .first_value("x-amz-content-sha256")
-                        .and_then(|v| std::str::from_utf8(v).ok())
-                        .unwrap_or(""),
-                ),
+                PayloadLine::Raw(self.seen.get(CONTENT_SHA256).unwrap_or_default()),
                 verified_or_pending(d),
             ),
             ContentSha256::Unsigned => {
@@ -604,6 +605,8 @@ impl<H: ?Sized> fmt::Debug for ParsedRequest<'_, H> {
 enum PayloadLine<'r> {
     Hex(crate::signature::HexBuf),
     Text(&'r str),
+    /// A header value as received.
+    Raw(&'r [u8]),
 }
 
 impl PayloadLine<'_> {
@@ -611,6 +614,7 @@ impl PayloadLine<'_> {
         match self {
             Self::Hex(h) => h.as_bytes(),
             Self::Text(t) => t.as_bytes(),
+            Self::Raw(r) => r,
         }
     }
 }
@@ -815,37 +819,79 @@ impl<S: AsRef<str>> Credential<S> {
     }
 }
 
-/// The headers parsing needs, found in one walk over the request headers.
-#[derive(Default)]
-struct SeenHeaders<'h> {
-    authorization: Option<&'h [u8]>,
-    x_amz_date: Option<&'h [u8]>,
-    date: Option<&'h [u8]>,
-    security_token: Option<&'h [u8]>,
-    content_sha256: Option<&'h [u8]>,
-    decoded_content_length: Option<&'h [u8]>,
+/// The headers parsing needs, and those SDKs usually sign, found in one walk
+/// over the request headers. Verification takes the canonical header lines
+/// from here when every signed header is one of these, sent at most once,
+/// instead of walking the headers again.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct SeenHeaders<'h> {
+    /// The first value of each name of [`SeenHeaders::slot`].
+    values: [Option<&'h [u8]>; SEEN],
+    /// A bit per slot whose name was sent more than once.
+    repeated: u16,
 }
 
+const DATE: usize = 0;
+const HOST: usize = 1;
+const X_AMZ_DATE: usize = 2;
+const CONTENT_TYPE: usize = 3;
+const AUTHORIZATION: usize = 4;
+const CONTENT_LENGTH: usize = 5;
+const SECURITY_TOKEN: usize = 6;
+const CONTENT_SHA256: usize = 7;
+const DECODED_CONTENT_LENGTH: usize = 8;
+const SEEN: usize = 9;
+
 impl<'h> SeenHeaders<'h> {
-    fn collect<H: Headers + ?Sized>(headers: &'h H) -> Self {
+    /// The slot of a header name (in any case), if it has one.
+    #[inline]
+    fn slot(name: &[u8]) -> Option<usize> {
+        // The length first: most names are passed over after one test.
+        let is = |lower: &[u8]| name == lower || name.eq_ignore_ascii_case(lower);
+        Some(match name.len() {
+            4 if is(b"host") => HOST,
+            4 if is(b"date") => DATE,
+            10 if is(b"x-amz-date") => X_AMZ_DATE,
+            12 if is(b"content-type") => CONTENT_TYPE,
+            13 if is(b"authorization") => AUTHORIZATION,
+            14 if is(b"content-length") => CONTENT_LENGTH,
+            20 if is(b"x-amz-security-token") => SECURITY_TOKEN,
+            20 if is(b"x-amz-content-sha256") => CONTENT_SHA256,
+            28 if is(b"x-amz-decoded-content-length") => DECODED_CONTENT_LENGTH,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn collect<H: Headers + ?Sized>(headers: &'h H) -> Self {
         let mut seen = Self::default();
         headers.for_each(|name, value| {
-            let slot = match name.len() {
-                4 if is_name(name, "date") => &mut seen.date,
-                10 if is_name(name, "x-amz-date") => &mut seen.x_amz_date,
-                13 if is_name(name, "authorization") => &mut seen.authorization,
-                20 if is_name(name, "x-amz-security-token") => &mut seen.security_token,
-                20 if is_name(name, "x-amz-content-sha256") => &mut seen.content_sha256,
-                28 if is_name(name, "x-amz-decoded-content-length") => {
-                    &mut seen.decoded_content_length
-                }
-                _ => return,
+            let Some(i) = Self::slot(name.as_bytes()) else {
+                return;
             };
-            if slot.is_none() {
-                *slot = Some(value);
+            if let Some(slot) = seen.values.get_mut(i) {
+                if slot.is_some() {
+                    seen.repeated |= 1 << i;
+                } else {
+                    *slot = Some(value);
+                }
             }
         });
         seen
+    }
+
+    fn get(&self, slot: usize) -> Option<&'h [u8]> {
+        self.values.get(slot).copied().flatten()
+    }
+}
+
+impl KnownHeaders for SeenHeaders<'_> {
+    #[inline]
+    fn known(&self, name: &[u8]) -> Option<Option<&[u8]>> {
+        let i = Self::slot(name)?;
+        if self.repeated & (1 << i) != 0 {
+            return None;
+        }
+        self.values.get(i).copied()
     }
 }
 
