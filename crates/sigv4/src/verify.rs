@@ -409,16 +409,22 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
 
         let scope = self.scope();
         let derive = || SigningKey::derive(params.secret, scope.date, scope.region, scope.service);
-        let key = match params.cache {
-            Some(cache) => cache.get_or_derive(self.credential.cache_id(), params.secret, derive),
-            None => Arc::new(derive()),
+        let streaming = matches!(payload_check, PayloadCheck::Streaming { .. });
+        // Signs with the key where the cache holds it; the key itself is kept
+        // only for a streaming body's chunk signatures.
+        let sign = |key: &Arc<SigningKey>| {
+            let computed = Signature::from_bytes(string_to_sign::sign(
+                key,
+                &self.date,
+                self.credential.scope_text(),
+                &canonical_sha256,
+            ));
+            (computed, streaming.then(|| Arc::clone(key)))
         };
-        let computed = Signature::from_bytes(string_to_sign::sign(
-            &key,
-            &self.date,
-            self.credential.scope_text(),
-            &canonical_sha256,
-        ));
+        let (computed, key) = match params.cache {
+            Some(cache) => cache.with_key(self.credential.cache_id(), params.secret, derive, sign),
+            None => sign(&Arc::new(derive())),
+        };
         let matches = self
             .signature
             .as_ref()
@@ -440,9 +446,9 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             return Err(SigV4Error::XAmzContentSha256Mismatch);
         }
 
-        let streaming = match payload_check {
-            PayloadCheck::Streaming { trailer } => Some(Box::new(StreamingSeed {
-                key: Arc::clone(&key),
+        let streaming = match (payload_check, key) {
+            (PayloadCheck::Streaming { trailer }, Some(key)) => Some(Box::new(StreamingSeed {
+                key,
                 date: self.date,
                 scope: self.credential.scope_text().to_owned(),
                 seed: computed,
