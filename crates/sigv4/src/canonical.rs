@@ -287,14 +287,18 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
 /// when every signed name is known.
 pub(crate) trait KnownHeaders {
     /// For a name it knows (given in lowercase) and that was sent at most
-    /// once, `Some` of its value (`None` when it was not sent); `None` for
-    /// any other name.
-    fn known(&self, name: &[u8]) -> Option<Option<&[u8]>>;
+    /// once, a number below 16 for [`Self::value`]; `None` for any other.
+    fn id(&self, name: &[u8]) -> Option<u8>;
+    /// The value of the header `id` stands for, `None` when it was not sent.
+    fn value(&self, id: u8) -> Option<&[u8]>;
 }
 
 /// Nothing known: the headers are walked.
 impl KnownHeaders for () {
-    fn known(&self, _name: &[u8]) -> Option<Option<&[u8]>> {
+    fn id(&self, _name: &[u8]) -> Option<u8> {
+        None
+    }
+    fn value(&self, _id: u8) -> Option<&[u8]> {
         None
     }
 }
@@ -382,22 +386,35 @@ fn end_header<S: Sink>(out: &mut S, name: &[u8], start: usize) {
     out.byte(b'\n');
 }
 
-/// The canonical header lines from `known`, when it knows every signed name.
-/// Returns false, having written nothing, otherwise.
+/// The canonical header lines from `known`, when it knows every signed name
+/// and there are at most [`MAX_SIGNED`]. Returns false, having written
+/// nothing, otherwise.
 fn canonical_headers_from_known<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
     out: &mut S,
     req: &Request<'_, H>,
     signed_headers: &str,
     known: &K,
 ) -> bool {
-    if !names(signed_headers).all(|name| known.known(name).is_some()) {
-        return false;
+    // The ids of the names, four bits each, so each is looked up once.
+    let mut ids = 0u64;
+    for (count, name) in names(signed_headers).enumerate() {
+        let Some(id) = known.id(name) else {
+            return false;
+        };
+        if count == MAX_SIGNED || id >= 16 {
+            return false;
+        }
+        ids |= u64::from(id) << (4 * count);
     }
     for name in names(signed_headers) {
+        // Truncation intended: the low four bits are the id.
+        #[allow(clippy::cast_possible_truncation, reason = "four bits")]
+        let id = (ids & 15) as u8;
+        ids >>= 4;
         out.put(name);
         out.byte(b':');
         let start = out.written();
-        match known.known(name).flatten() {
+        match known.value(id) {
             Some(v) => push_trimmed(out, v),
             None => {
                 if name == b"host"
@@ -488,25 +505,13 @@ fn canonical_headers_in_one_walk<H: Headers + ?Sized, S: Sink>(
 fn push_trimmed<S: Sink>(out: &mut S, v: &[u8]) {
     let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     // Most values need no change: one pass finds out, then they are copied
-    // whole. A value is clean when it has no tab, CR or LF, no leading or
-    // trailing space and no two spaces in a row.
-    // Written as folds without early exit so that they compile to SIMD.
+    // whole. A value is clean when it has no tab, CR or LF (nor any other
+    // byte below 0x20, which the byte-by-byte path below copies as it is),
+    // no leading or trailing space and no two spaces in a row.
     let (Some(&first), Some(&last)) = (v.first(), v.last()) else {
         return;
     };
-    // No space or control byte at all (hosts, dates, digests): one cheap test.
-    if v.iter().fold(true, |ok, &c| ok & (c > b' ')) {
-        out.put(v);
-        return;
-    }
-    let controls = v
-        .iter()
-        .fold(false, |acc, &c| acc | matches!(c, b'\t' | b'\r' | b'\n'));
-    let double_spaces = v
-        .iter()
-        .zip(v.get(1..).unwrap_or_default())
-        .fold(false, |acc, (&a, &b)| acc | ((a == b' ') & (b == b' ')));
-    if !(controls | double_spaces) && first != b' ' && last != b' ' {
+    if first != b' ' && last != b' ' && !crate::swar::has_control_or_double_space(v) {
         out.put(v);
         return;
     }
@@ -544,9 +549,13 @@ pub(crate) fn encode_into<S: Sink + ?Sized>(out: &mut S, bytes: &[u8], keep_slas
 }
 
 fn canonical_uri<S: Sink>(out: &mut S, path: &str, rules: UriEncoding) {
-    let path = if path.is_empty() { "/" } else { path };
-    // `POST /`, every IAM and STS request, and any path without an empty or
-    // dot segment come out of normalisation unchanged.
+    // Every IAM and STS request.
+    if path.is_empty() || path == "/" {
+        out.byte(b'/');
+        return;
+    }
+    // Any path without an empty or dot segment comes out of normalisation
+    // unchanged.
     let normalized;
     let path = if rules.normalize_path
         && (!path.starts_with('/') || path.contains("//") || path.contains("/."))

@@ -49,6 +49,47 @@ pub(crate) fn find(hay: &[u8], b: u8) -> Option<usize> {
     hay.get(at..)?.iter().position(|&c| c == b).map(|i| at + i)
 }
 
+/// Whether `v` has a byte below `0x20` (tab, CR, LF or another control) or
+/// two spaces in a row: a header value without either, and without a space
+/// at either end, is its own canonical form. Eight bytes a step, the last
+/// step overlapping the one before, so short values have no byte-by-byte
+/// tail.
+pub(crate) fn has_control_or_double_space(v: &[u8]) -> bool {
+    let len = v.len();
+    if len < 8 {
+        let mut previous = 0u8;
+        let mut found = false;
+        for &c in v {
+            found |= (c < 0x20) | ((c == b' ') & (previous == b' '));
+            previous = c;
+        }
+        return found;
+    }
+    // `below` is exact for whether any byte is below 0x20; `pairs` for
+    // whether two spaces touch, within a word or across from the word before.
+    let mut below = 0u64;
+    let mut pairs = 0u64;
+    // The space bit of the last byte of the word before, in the first byte.
+    let mut carry = 0u64;
+    let mut step = |x: u64, carry: u64| {
+        below |= x.wrapping_sub(ONES * 0x20) & !x;
+        let space = eq_mask(x, b' ');
+        pairs |= space & ((space >> 8) | carry);
+        space >> 56
+    };
+    let mut at = 0;
+    while let Some(x) = word(v, at) {
+        carry = step(x, carry);
+        at += 8;
+    }
+    if at < len {
+        // The last eight bytes: the pair across from the word before lies
+        // within that word, so no carry.
+        step(word(v, len - 8).unwrap_or(0), 0);
+    }
+    (below | pairs) & HIGH != 0
+}
+
 /// Decodes exactly 64 hex digits (either case).
 pub(crate) fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
     if s.len() != 64 {
@@ -106,6 +147,34 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn control_and_double_space_check_agrees_with_its_definition() {
+        let reference = |v: &[u8]| v.iter().any(|&c| c < 0x20) || v.windows(2).any(|w| w == b"  ");
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + (i % 26)).collect();
+        for len in 0..base.len() {
+            for at in 0..len {
+                for (first, second) in [
+                    (b' ', b' '),
+                    (b' ', b'x'),
+                    (b'\t', b'x'),
+                    (0x1f, b'x'),
+                    (0x20, 0x20),
+                    (0x80, b' '),
+                    (0xa0, 0xa0),
+                    (0xff, 0x7f),
+                ] {
+                    let mut v = base[..len].to_vec();
+                    v[at] = first;
+                    if at + 1 < len {
+                        v[at + 1] = second;
+                    }
+                    assert_eq!(has_control_or_double_space(&v), reference(&v), "{v:?}");
+                }
+            }
+            assert!(!has_control_or_double_space(&base[..len]));
         }
     }
 

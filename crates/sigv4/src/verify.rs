@@ -849,11 +849,12 @@ const DECODED_CONTENT_LENGTH: usize = 8;
 const SEEN: usize = 9;
 
 impl<'h> SeenHeaders<'h> {
-    /// The slot of a header name (in any case), if it has one.
-    #[inline]
-    fn slot(name: &[u8]) -> Option<usize> {
+    /// The slot of a header name, if it has one; `same` compares the name
+    /// with a lowercase one of the same length.
+    #[inline(always)]
+    fn slot_by(name: &[u8], same: impl Fn(&[u8], &[u8]) -> bool) -> Option<usize> {
         // The length first: most names are passed over after one test.
-        let is = |lower: &[u8]| name == lower || name.eq_ignore_ascii_case(lower);
+        let is = |lower: &[u8]| same(name, lower);
         Some(match name.len() {
             4 if is(b"host") => HOST,
             4 if is(b"date") => DATE,
@@ -871,7 +872,11 @@ impl<'h> SeenHeaders<'h> {
     pub(crate) fn collect<H: Headers + ?Sized>(headers: &'h H) -> Self {
         let mut seen = Self::default();
         headers.for_each(|name, value| {
-            let Some(i) = Self::slot(name.as_bytes()) else {
+            // `http::HeaderMap` names are lowercase already.
+            let slot = Self::slot_by(name.as_bytes(), |n, lower| {
+                n == lower || n.eq_ignore_ascii_case(lower)
+            });
+            let Some(i) = slot else {
                 return;
             };
             if let Some(slot) = seen.values.get_mut(i) {
@@ -892,12 +897,18 @@ impl<'h> SeenHeaders<'h> {
 
 impl KnownHeaders for SeenHeaders<'_> {
     #[inline]
-    fn known(&self, name: &[u8]) -> Option<Option<&[u8]>> {
-        let i = Self::slot(name)?;
+    fn id(&self, name: &[u8]) -> Option<u8> {
+        // Signed names are lowercase (parsing checked).
+        let i = Self::slot_by(name, |n, lower| n == lower)?;
         if self.repeated & (1 << i) != 0 {
             return None;
         }
-        self.values.get(i).copied()
+        u8::try_from(i).ok()
+    }
+
+    #[inline]
+    fn value(&self, id: u8) -> Option<&[u8]> {
+        self.get(usize::from(id))
     }
 }
 
