@@ -125,6 +125,10 @@ pub(crate) trait Sink {
     fn written(&self) -> usize;
     /// The bytes `range` of the output are a session token.
     fn secret(&mut self, range: Range<usize>);
+    /// Writes the lowercase hex of `digest`.
+    fn put_hex(&mut self, digest: &[u8; 32]) {
+        self.put(crate::signature::HexBuf::of(digest).as_bytes());
+    }
 }
 
 impl Sink for CanonicalRequest {
@@ -246,6 +250,17 @@ impl Sink for HashSink {
         self.total
     }
     fn secret(&mut self, _range: Range<usize>) {}
+    /// Straight into the buffer, without a copy on the stack in between.
+    fn put_hex(&mut self, digest: &[u8; 32]) {
+        match self.buf.get_mut(self.len..self.len + 64) {
+            Some(dst) => {
+                crate::signature::hex_into(dst, digest);
+                self.len += 64;
+                self.total += 64;
+            }
+            None => self.put(crate::signature::HexBuf::of(digest).as_bytes()),
+        }
+    }
 }
 
 /// `dst.copy_from_slice(src)` (same lengths) for the short pieces a
@@ -303,6 +318,15 @@ impl KnownHeaders for () {
     }
 }
 
+/// The last line of the canonical request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PayloadLine<'r> {
+    /// As written: the client's `x-amz-content-sha256`, or a fixed text.
+    Text(&'r [u8]),
+    /// The lowercase hex of this digest of the body.
+    Hex(&'r [u8; 32]),
+}
+
 /// Builds the canonical request into `out`, which starts empty.
 pub(crate) fn build<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
     out: &mut S,
@@ -310,7 +334,7 @@ pub(crate) fn build<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
     signed_headers: &str,
     query: QueryRules,
     uri: UriEncoding,
-    payload_hash: &[u8],
+    payload: PayloadLine<'_>,
     known: &K,
 ) -> Result<(), SigV4Error> {
     out.put(req.method.as_bytes());
@@ -340,7 +364,10 @@ pub(crate) fn build<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
     out.byte(b'\n');
     out.put(signed_headers.as_bytes());
     out.byte(b'\n');
-    out.put(payload_hash);
+    match payload {
+        PayloadLine::Text(text) => out.put(text),
+        PayloadLine::Hex(digest) => out.put_hex(digest),
+    }
     Ok(())
 }
 
@@ -819,7 +846,7 @@ mod tests {
             signed,
             rules,
             UriEncoding::DEFAULT,
-            b"UNSIGNED-PAYLOAD",
+            PayloadLine::Text(b"UNSIGNED-PAYLOAD"),
             &(),
         )
         .unwrap();
@@ -830,7 +857,7 @@ mod tests {
             signed,
             rules,
             UriEncoding::DEFAULT,
-            b"UNSIGNED-PAYLOAD",
+            PayloadLine::Text(b"UNSIGNED-PAYLOAD"),
             &(),
         )
         .unwrap();
