@@ -49,6 +49,43 @@ pub(crate) fn find(hay: &[u8], b: u8) -> Option<usize> {
     hay.get(at..)?.iter().position(|&c| c == b).map(|i| at + i)
 }
 
+/// Where the first `,` of `rest` is, when every byte before it is visible
+/// ASCII other than an upper-case letter and no two `;` touch (the signed
+/// header names of an `Authorization` header); `None` otherwise, and when
+/// fewer than eight bytes follow the comma's word (the signature must).
+pub(crate) fn signed_headers_end(rest: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    // The `;` bit of the last byte of the word before, in the first byte.
+    let mut carry = 0u64;
+    loop {
+        let x = word(rest, at)?;
+        let comma = eq_mask(x, b',');
+        // Only the bytes before the first comma count. (`below`'s borrow
+        // only reaches bytes after a byte below `!`, itself a fault when it
+        // counts.)
+        let before = if comma == 0 {
+            u64::MAX
+        } else {
+            (comma & comma.wrapping_neg()) - 1
+        };
+        let semis = eq_mask(x, b';');
+        let high = x & HIGH;
+        let bad = high
+            | (x.wrapping_sub(ONES * 0x21) & !x & HIGH)
+            | eq_mask(x, 0x7f)
+            | between_mask(x & LOW7, b'A' - 1, b'Z' + 1) & !high
+            | (semis & ((semis >> 8) | carry));
+        if bad & before & HIGH != 0 {
+            return None;
+        }
+        if comma != 0 {
+            return Some(at + first(comma));
+        }
+        carry = semis >> 56;
+        at += 8;
+    }
+}
+
 /// Whether `v` has a byte below `0x20` (tab, CR, LF or another control) or
 /// two spaces in a row: a header value without either, and without a space
 /// at either end, is its own canonical form. Eight bytes a step, the last
@@ -175,6 +212,39 @@ mod tests {
                 }
             }
             assert!(!has_control_or_double_space(&base[..len]));
+        }
+    }
+
+    #[test]
+    fn signed_header_scan_agrees_with_its_definition() {
+        let reference = |rest: &[u8]| {
+            let end = rest.iter().position(|&c| c == b',')?;
+            let names = &rest[..end];
+            let ok = names
+                .iter()
+                .all(|&c| (b'!'..=b'~').contains(&c) && !c.is_ascii_uppercase())
+                && !names.windows(2).any(|w| w == b";;");
+            // The word holding the comma must be whole.
+            (ok && rest.len() >= end / 8 * 8 + 8).then_some(end)
+        };
+        let base = b"content-type;host;x-amz-date, Signature=0123456789";
+        for at in 0..base.len() {
+            for v in 0..=255u8 {
+                let mut s = base.to_vec();
+                s[at] = v;
+                assert_eq!(signed_headers_end(&s), reference(&s), "{at} {v}");
+            }
+        }
+        for len in 0..base.len() {
+            assert_eq!(signed_headers_end(&base[..len]), reference(&base[..len]));
+        }
+        for at in 0..29 {
+            let mut s = base.to_vec();
+            s[at] = b';';
+            if at + 1 < 29 {
+                s[at + 1] = b';';
+            }
+            assert_eq!(signed_headers_end(&s), reference(&s), "{at}");
         }
     }
 
