@@ -32,17 +32,20 @@ impl AmzDate {
     /// check first: only ASCII digits and `T`/`Z` are accepted.
     pub(crate) fn parse_iso8601_basic_bytes(b: &[u8]) -> Option<Self> {
         let text: [u8; 16] = b.try_into().ok()?;
-        if text[8] != b'T' || text[15] != b'Z' {
+        // `YYYYMMDD` and `THHMMSSZ` as two words, the digits read eight at a
+        // time: every request's date comes through here.
+        let (date, time) = text.split_at(8);
+        let date = u64::from_le_bytes(date.try_into().ok()?);
+        let time = u64::from_le_bytes(time.try_into().ok()?);
+        if time & 0xff != u64::from(b'T') || time >> 56 != u64::from(b'Z') {
             return None;
         }
-        let year = digits(&text[0..4])?;
-        let month = digits(&text[4..6])?;
-        let day = digits(&text[6..8])?;
-        let hour = digits(&text[9..11])?;
-        let minute = digits(&text[11..13])?;
-        let second = digits(&text[13..15])?;
+        // `HHMMSS00`: the two bytes after the clock filled with digits.
+        let clock = (time >> 8) & 0x0000_ffff_ffff_ffff | 0x3030_0000_0000_0000;
+        let [hi, lo, month, day] = two_digit_lanes(date)?;
+        let [hour, minute, second, _] = two_digit_lanes(clock)?;
         // Valid input is already the canonical text: keep it as received.
-        let unix = unix_from_civil(year, month, day, hour, minute, second)?;
+        let unix = unix_from_civil(hi * 100 + lo, month, day, hour, minute, second)?;
         Some(Self { unix, text })
     }
 
@@ -177,6 +180,21 @@ fn unix_from_civil(year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i6
     Some(days * 86_400 + hour * 3600 + min * 60 + sec)
 }
 
+/// The four two-digit numbers in the eight bytes of `x` (first byte
+/// lowest), `None` unless all eight are ASCII digits.
+fn two_digit_lanes(x: u64) -> Option<[i64; 4]> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if x & HIGH != 0 || crate::swar::between_mask(x, b'0' - 1, b'9' + 1) != HIGH {
+        return None;
+    }
+    let v = x - ONES * u64::from(b'0');
+    // Each even byte becomes ten times itself plus the next (at most 99).
+    let pairs = (v * 10 + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let lane = |i: u32| i64::from((pairs >> (16 * i)) as u8);
+    Some([lane(0), lane(1), lane(2), lane(3)])
+}
+
 fn digits(b: &[u8]) -> Option<i64> {
     let mut n = 0i64;
     for &c in b {
@@ -276,6 +294,46 @@ mod tests {
             "19691231T235959Z",
         ] {
             assert!(AmzDate::parse_iso8601_basic(bad).is_none(), "{bad}");
+        }
+    }
+
+    /// The field-by-field parse the word-at-a-time one replaced.
+    fn parse_by_fields(text: &[u8]) -> Option<AmzDate> {
+        let text: [u8; 16] = text.try_into().ok()?;
+        if text[8] != b'T' || text[15] != b'Z' {
+            return None;
+        }
+        let unix = unix_from_civil(
+            digits(&text[0..4])?,
+            digits(&text[4..6])?,
+            digits(&text[6..8])?,
+            digits(&text[9..11])?,
+            digits(&text[11..13])?,
+            digits(&text[13..15])?,
+        )?;
+        Some(AmzDate { unix, text })
+    }
+
+    #[test]
+    fn word_parse_agrees_with_the_field_parse() {
+        for base in [
+            "20150830T123600Z",
+            "20240229T235959Z",
+            "19700101T000000Z",
+            "99991231T235959Z",
+            "20231231T000000Z",
+        ] {
+            for at in 0..16 {
+                for v in 0..=255u8 {
+                    let mut b = base.as_bytes().to_vec();
+                    b[at] = v;
+                    assert_eq!(
+                        AmzDate::parse_iso8601_basic_bytes(&b),
+                        parse_by_fields(&b),
+                        "{base} {at} {v}"
+                    );
+                }
+            }
         }
     }
 

@@ -125,6 +125,10 @@ pub(crate) trait Sink {
     fn written(&self) -> usize;
     /// The bytes `range` of the output are a session token.
     fn secret(&mut self, range: Range<usize>);
+    /// Writes the lowercase hex of `digest`.
+    fn put_hex(&mut self, digest: &[u8; 32]) {
+        self.put(crate::signature::HexBuf::of(digest).as_bytes());
+    }
 }
 
 impl Sink for CanonicalRequest {
@@ -246,6 +250,17 @@ impl Sink for HashSink {
         self.total
     }
     fn secret(&mut self, _range: Range<usize>) {}
+    /// Straight into the buffer, without a copy on the stack in between.
+    fn put_hex(&mut self, digest: &[u8; 32]) {
+        match self.buf.get_mut(self.len..self.len + 64) {
+            Some(dst) => {
+                crate::signature::hex_into(dst, digest);
+                self.len += 64;
+                self.total += 64;
+            }
+            None => self.put(crate::signature::HexBuf::of(digest).as_bytes()),
+        }
+    }
 }
 
 /// `dst.copy_from_slice(src)` (same lengths) for the short pieces a
@@ -282,14 +297,45 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// Header values already found (while parsing), by name: the canonical
+/// headers are taken from them, without walking the request headers again,
+/// when every signed name is known.
+pub(crate) trait KnownHeaders {
+    /// For a name it knows (given in lowercase) and that was sent at most
+    /// once, a number below 16 for [`Self::value`]; `None` for any other.
+    fn id(&self, name: &[u8]) -> Option<u8>;
+    /// The value of the header `id` stands for, `None` when it was not sent.
+    fn value(&self, id: u8) -> Option<&[u8]>;
+}
+
+/// Nothing known: the headers are walked.
+impl KnownHeaders for () {
+    fn id(&self, _name: &[u8]) -> Option<u8> {
+        None
+    }
+    fn value(&self, _id: u8) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// The last line of the canonical request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PayloadLine<'r> {
+    /// As written: the client's `x-amz-content-sha256`, or a fixed text.
+    Text(&'r [u8]),
+    /// The lowercase hex of this digest of the body.
+    Hex(&'r [u8; 32]),
+}
+
 /// Builds the canonical request into `out`, which starts empty.
-pub(crate) fn build<H: Headers + ?Sized, S: Sink>(
+pub(crate) fn build<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
     out: &mut S,
     req: &Request<'_, H>,
     signed_headers: &str,
     query: QueryRules,
     uri: UriEncoding,
-    payload_hash: &[u8],
+    payload: PayloadLine<'_>,
+    known: &K,
 ) -> Result<(), SigV4Error> {
     out.put(req.method.as_bytes());
     out.byte(b'\n');
@@ -297,7 +343,9 @@ pub(crate) fn build<H: Headers + ?Sized, S: Sink>(
     out.byte(b'\n');
     canonical_query(out, req.query, query)?;
     out.byte(b'\n');
-    if !canonical_headers_in_one_walk(out, req, signed_headers) {
+    if !canonical_headers_from_known(out, req, signed_headers, known)
+        && !canonical_headers_in_one_walk(out, req, signed_headers)
+    {
         for name in signed_headers.split(';') {
             out.put(name.as_bytes());
             out.byte(b':');
@@ -316,7 +364,10 @@ pub(crate) fn build<H: Headers + ?Sized, S: Sink>(
     out.byte(b'\n');
     out.put(signed_headers.as_bytes());
     out.byte(b'\n');
-    out.put(payload_hash);
+    match payload {
+        PayloadLine::Text(text) => out.put(text),
+        PayloadLine::Hex(digest) => out.put_hex(digest),
+    }
     Ok(())
 }
 
@@ -360,6 +411,49 @@ fn end_header<S: Sink>(out: &mut S, name: &[u8], start: usize) {
         out.secret(start..end);
     }
     out.byte(b'\n');
+}
+
+/// The canonical header lines from `known`, when it knows every signed name
+/// and there are at most [`MAX_SIGNED`]. Returns false, having written
+/// nothing, otherwise.
+fn canonical_headers_from_known<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
+    out: &mut S,
+    req: &Request<'_, H>,
+    signed_headers: &str,
+    known: &K,
+) -> bool {
+    // The ids of the names, four bits each, so each is looked up once.
+    let mut ids = 0u64;
+    for (count, name) in names(signed_headers).enumerate() {
+        let Some(id) = known.id(name) else {
+            return false;
+        };
+        if count == MAX_SIGNED || id >= 16 {
+            return false;
+        }
+        ids |= u64::from(id) << (4 * count);
+    }
+    for name in names(signed_headers) {
+        // Truncation intended: the low four bits are the id.
+        #[allow(clippy::cast_possible_truncation, reason = "four bits")]
+        let id = (ids & 15) as u8;
+        ids >>= 4;
+        out.put(name);
+        out.byte(b':');
+        let start = out.written();
+        match known.value(id) {
+            Some(v) => push_trimmed(out, v),
+            None => {
+                if name == b"host"
+                    && let Some(authority) = req.authority
+                {
+                    push_trimmed(out, authority.as_bytes());
+                }
+            }
+        }
+        end_header(out, name, start);
+    }
+    true
 }
 
 /// Signed headers matched in one walk over the request headers when there
@@ -438,25 +532,13 @@ fn canonical_headers_in_one_walk<H: Headers + ?Sized, S: Sink>(
 fn push_trimmed<S: Sink>(out: &mut S, v: &[u8]) {
     let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     // Most values need no change: one pass finds out, then they are copied
-    // whole. A value is clean when it has no tab, CR or LF, no leading or
-    // trailing space and no two spaces in a row.
-    // Written as folds without early exit so that they compile to SIMD.
+    // whole. A value is clean when it has no tab, CR or LF (nor any other
+    // byte below 0x20, which the byte-by-byte path below copies as it is),
+    // no leading or trailing space and no two spaces in a row.
     let (Some(&first), Some(&last)) = (v.first(), v.last()) else {
         return;
     };
-    // No space or control byte at all (hosts, dates, digests): one cheap test.
-    if v.iter().fold(true, |ok, &c| ok & (c > b' ')) {
-        out.put(v);
-        return;
-    }
-    let controls = v
-        .iter()
-        .fold(false, |acc, &c| acc | matches!(c, b'\t' | b'\r' | b'\n'));
-    let double_spaces = v
-        .iter()
-        .zip(v.get(1..).unwrap_or_default())
-        .fold(false, |acc, (&a, &b)| acc | ((a == b' ') & (b == b' ')));
-    if !(controls | double_spaces) && first != b' ' && last != b' ' {
+    if first != b' ' && last != b' ' && !crate::swar::has_control_or_double_space(v) {
         out.put(v);
         return;
     }
@@ -494,9 +576,13 @@ pub(crate) fn encode_into<S: Sink + ?Sized>(out: &mut S, bytes: &[u8], keep_slas
 }
 
 fn canonical_uri<S: Sink>(out: &mut S, path: &str, rules: UriEncoding) {
-    let path = if path.is_empty() { "/" } else { path };
-    // `POST /`, every IAM and STS request, and any path without an empty or
-    // dot segment come out of normalisation unchanged.
+    // Every IAM and STS request.
+    if path.is_empty() || path == "/" {
+        out.byte(b'/');
+        return;
+    }
+    // Any path without an empty or dot segment comes out of normalisation
+    // unchanged.
     let normalized;
     let path = if rules.normalize_path
         && (!path.starts_with('/') || path.contains("//") || path.contains("/."))
@@ -760,7 +846,8 @@ mod tests {
             signed,
             rules,
             UriEncoding::DEFAULT,
-            b"UNSIGNED-PAYLOAD",
+            PayloadLine::Text(b"UNSIGNED-PAYLOAD"),
+            &(),
         )
         .unwrap();
         let mut hasher = HashSink::new();
@@ -770,7 +857,8 @@ mod tests {
             signed,
             rules,
             UriEncoding::DEFAULT,
-            b"UNSIGNED-PAYLOAD",
+            PayloadLine::Text(b"UNSIGNED-PAYLOAD"),
+            &(),
         )
         .unwrap();
         (text, hasher.finish())
@@ -908,6 +996,18 @@ mod tests {
                 headers: &headers,
                 authority,
             };
+            // From the values parsing keeps, when it knows every name.
+            let seen = crate::verify::SeenHeaders::collect(&headers[..]);
+            let mut out = Vec::new();
+            if canonical_headers_from_known(&mut out, &req, &signed, &seen) {
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(expected.clone()).unwrap(),
+                    "{signed}"
+                );
+            } else {
+                assert!(out.is_empty());
+            }
             let mut out = Vec::new();
             if !canonical_headers_in_one_walk(&mut out, &req, &signed) {
                 // Too many to track: nothing written, the caller walks per name.

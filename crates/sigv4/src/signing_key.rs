@@ -7,9 +7,11 @@
 //! that a cached verification costs one SHA-256 of the canonical request and
 //! one HMAC of the string to sign.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_lc_rs::hmac;
@@ -137,18 +139,31 @@ fn hmac32(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
 /// Each entry also keeps the secret it was derived from and is used only when
 /// the caller's secret matches it (in constant time), so a rotated or
 /// mismatched secret can never be served a stale key.
+///
+/// Each thread also remembers the entry it used last (with the same id and
+/// secret checks): a client that sends request after request, the common
+/// case, is served without a lock or any write to memory other threads
+/// share. Such a hit does not refresh the entry's place in the LRU order; an
+/// entry evicted while still in use is derived again at the next miss.
 pub struct SigningKeyCache {
     shards: Box<[Mutex<Shard>]>,
     per_shard: usize,
     /// The key of [`Self::hash`].
     keys: [u64; 3],
+    /// Tells this cache's entries in a thread's memo from another cache's.
+    instance: u64,
 }
 
 #[derive(Default)]
 struct Shard {
     /// Keyed by the cache's hash of the id.
-    map: HashMap<u64, Entry, BuildHasherDefault<PreHashed>>,
+    map: HashMap<u64, Slot, BuildHasherDefault<PreHashed>>,
     tick: u64,
+}
+
+struct Slot {
+    entry: Arc<Entry>,
+    used: u64,
 }
 
 struct Entry {
@@ -156,8 +171,26 @@ struct Entry {
     id: Box<str>,
     secret: SecretKey,
     key: Arc<SigningKey>,
-    used: u64,
 }
+
+impl Entry {
+    fn is_for(&self, id: &str, secret: &SecretKey) -> bool {
+        *self.id == *id && self.secret.same_as(secret)
+    }
+}
+
+/// The entry a thread used last, and the cache it is from.
+struct Memo {
+    cache: u64,
+    entry: Arc<Entry>,
+}
+
+thread_local! {
+    static LAST_USED: RefCell<Option<Memo>> = const { RefCell::new(None) };
+}
+
+/// The next [`SigningKeyCache::instance`].
+static INSTANCES: AtomicU64 = AtomicU64::new(0);
 
 const SHARDS: usize = 16;
 
@@ -175,6 +208,7 @@ impl SigningKeyCache {
             shards: (0..shard_count).map(|_| Mutex::default()).collect(),
             per_shard,
             keys: random_keys(),
+            instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -239,6 +273,41 @@ impl SigningKeyCache {
         self.with_key(id, secret, derive, Arc::clone)
     }
 
+    /// The key this thread used last, if it is for `id` and `secret`, passed
+    /// to `read`.
+    #[inline]
+    fn with_last_used<R>(
+        &self,
+        id: &str,
+        secret: &SecretKey,
+        read: impl FnOnce(&Arc<SigningKey>) -> R,
+    ) -> Option<R> {
+        LAST_USED
+            .try_with(|last| {
+                // Shared: `read` could only reach here again, never the
+                // update below, which gives way when this is borrowed.
+                let last = last.try_borrow().ok()?;
+                let memo = last.as_ref()?;
+                (memo.cache == self.instance && memo.entry.is_for(id, secret))
+                    .then(|| read(&memo.entry.key))
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Remembers `entry` as this thread's last used.
+    fn remember(&self, entry: &Arc<Entry>) {
+        // Neither fails but while the thread exits or `read` runs.
+        let _ = LAST_USED.try_with(|last| {
+            if let Ok(mut last) = last.try_borrow_mut() {
+                *last = Some(Memo {
+                    cache: self.instance,
+                    entry: Arc::clone(entry),
+                });
+            }
+        });
+    }
+
     /// Calls `read` with the signing key for `id` (derived from `secret`
     /// unless a matching one is cached) and returns what it returns. On a
     /// hit `read` runs under the shard's lock.
@@ -247,8 +316,11 @@ impl SigningKeyCache {
         id: &str,
         secret: &SecretKey,
         derive: impl FnOnce() -> SigningKey,
-        read: impl FnOnce(&Arc<SigningKey>) -> R,
+        read: impl Fn(&Arc<SigningKey>) -> R,
     ) -> R {
+        if let Some(r) = self.with_last_used(id, secret, &read) {
+            return r;
+        }
         // One keyed hash of the id picks the shard (top bits) and is the key
         // within it, so a hit hashes the id once.
         let hash = self.hash(id.as_bytes());
@@ -260,12 +332,12 @@ impl SigningKeyCache {
             let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
             let shard = &mut *guard;
             shard.tick += 1;
-            if let Some(entry) = shard.map.get_mut(&hash)
-                && *entry.id == *id
-                && entry.secret.same_as(secret)
+            if let Some(slot) = shard.map.get_mut(&hash)
+                && slot.entry.is_for(id, secret)
             {
-                entry.used = shard.tick;
-                return read(&entry.key);
+                slot.used = shard.tick;
+                self.remember(&slot.entry);
+                return read(&slot.entry.key);
             }
         }
         // Derive outside the lock: four HMACs are the slow part.
@@ -285,17 +357,21 @@ impl SigningKeyCache {
         }
         // A different id with the same 64-bit hash (or a rotated secret)
         // is replaced: the cache then misses more, never answers wrongly.
+        let entry = Arc::new(Entry {
+            id: id.into(),
+            secret: secret.clone(),
+            key,
+        });
         shard.map.insert(
             hash,
-            Entry {
-                id: id.into(),
-                secret: secret.clone(),
-                key: Arc::clone(&key),
+            Slot {
+                entry: Arc::clone(&entry),
                 used: shard.tick,
             },
         );
         drop(guard);
-        read(&key)
+        self.remember(&entry);
+        read(&entry.key)
     }
 
     /// A keyed hash of a cache id: eight bytes a step, each folded in with
@@ -439,6 +515,34 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &second));
         let expected = SigningKey::derive(&SecretKey::new("two"), "20150830", "us-east-1", "iam");
         assert_eq!(second.sign(b"x"), expected.sign(b"x"));
+    }
+
+    #[test]
+    fn a_threads_last_key_serves_only_its_cache_and_secret() {
+        let secret = SecretKey::new(SECRET);
+        let one = SigningKeyCache::new(8);
+        let two = SigningKeyCache::new(8);
+        let key = |c: &SigningKeyCache, s: &SecretKey| {
+            c.signing_key("AKID", s, "20150830", "us-east-1", "iam")
+        };
+        let a = key(&one, &secret);
+        // The same id in another cache is that cache's own entry.
+        let b = key(&two, &secret);
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert_eq!(two.len(), 1);
+        // Back to the first: its entry, not the other's.
+        assert!(Arc::ptr_eq(&a, &key(&one, &secret)));
+        assert!(Arc::ptr_eq(&a, &key(&one, &secret)));
+        // Another secret for the same id is never served the remembered key.
+        let other = SecretKey::new("other");
+        let c = key(&one, &other);
+        assert!(!Arc::ptr_eq(&a, &c));
+        let expected = SigningKey::derive(&other, "20150830", "us-east-1", "iam");
+        assert_eq!(c.sign(b"x"), expected.sign(b"x"));
+        // Another thread finds the entry in the cache.
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(Arc::ptr_eq(&c, &key(&one, &other))));
+        });
     }
 
     #[test]

@@ -49,6 +49,84 @@ pub(crate) fn find(hay: &[u8], b: u8) -> Option<usize> {
     hay.get(at..)?.iter().position(|&c| c == b).map(|i| at + i)
 }
 
+/// Where the first `,` of `rest` is, when every byte before it is visible
+/// ASCII other than an upper-case letter and no two `;` touch (the signed
+/// header names of an `Authorization` header); `None` otherwise, and when
+/// fewer than eight bytes follow the comma's word (the signature must).
+pub(crate) fn signed_headers_end(rest: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    // The `;` bit of the last byte of the word before, in the first byte.
+    let mut carry = 0u64;
+    loop {
+        let x = word(rest, at)?;
+        let comma = eq_mask(x, b',');
+        // Only the bytes before the first comma count. (`below`'s borrow
+        // only reaches bytes after a byte below `!`, itself a fault when it
+        // counts.)
+        let before = if comma == 0 {
+            u64::MAX
+        } else {
+            (comma & comma.wrapping_neg()) - 1
+        };
+        let semis = eq_mask(x, b';');
+        let high = x & HIGH;
+        let bad = high
+            | (x.wrapping_sub(ONES * 0x21) & !x & HIGH)
+            | eq_mask(x, 0x7f)
+            | between_mask(x & LOW7, b'A' - 1, b'Z' + 1) & !high
+            | (semis & ((semis >> 8) | carry));
+        if bad & before & HIGH != 0 {
+            return None;
+        }
+        if comma != 0 {
+            return Some(at + first(comma));
+        }
+        carry = semis >> 56;
+        at += 8;
+    }
+}
+
+/// Whether `v` has a byte below `0x20` (tab, CR, LF or another control) or
+/// two spaces in a row: a header value without either, and without a space
+/// at either end, is its own canonical form. Eight bytes a step, the last
+/// step overlapping the one before, so short values have no byte-by-byte
+/// tail.
+pub(crate) fn has_control_or_double_space(v: &[u8]) -> bool {
+    let len = v.len();
+    if len < 8 {
+        let mut previous = 0u8;
+        let mut found = false;
+        for &c in v {
+            found |= (c < 0x20) | ((c == b' ') & (previous == b' '));
+            previous = c;
+        }
+        return found;
+    }
+    // `below` is exact for whether any byte is below 0x20; `pairs` for
+    // whether two spaces touch, within a word or across from the word before.
+    let mut below = 0u64;
+    let mut pairs = 0u64;
+    // The space bit of the last byte of the word before, in the first byte.
+    let mut carry = 0u64;
+    let mut step = |x: u64, carry: u64| {
+        below |= x.wrapping_sub(ONES * 0x20) & !x;
+        let space = eq_mask(x, b' ');
+        pairs |= space & ((space >> 8) | carry);
+        space >> 56
+    };
+    let mut at = 0;
+    while let Some(x) = word(v, at) {
+        carry = step(x, carry);
+        at += 8;
+    }
+    if at < len {
+        // The last eight bytes: the pair across from the word before lies
+        // within that word, so no carry.
+        step(word(v, len - 8).unwrap_or(0), 0);
+    }
+    (below | pairs) & HIGH != 0
+}
+
 /// Decodes exactly 64 hex digits (either case).
 pub(crate) fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
     if s.len() != 64 {
@@ -106,6 +184,67 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn control_and_double_space_check_agrees_with_its_definition() {
+        let reference = |v: &[u8]| v.iter().any(|&c| c < 0x20) || v.windows(2).any(|w| w == b"  ");
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + (i % 26)).collect();
+        for len in 0..base.len() {
+            for at in 0..len {
+                for (first, second) in [
+                    (b' ', b' '),
+                    (b' ', b'x'),
+                    (b'\t', b'x'),
+                    (0x1f, b'x'),
+                    (0x20, 0x20),
+                    (0x80, b' '),
+                    (0xa0, 0xa0),
+                    (0xff, 0x7f),
+                ] {
+                    let mut v = base[..len].to_vec();
+                    v[at] = first;
+                    if at + 1 < len {
+                        v[at + 1] = second;
+                    }
+                    assert_eq!(has_control_or_double_space(&v), reference(&v), "{v:?}");
+                }
+            }
+            assert!(!has_control_or_double_space(&base[..len]));
+        }
+    }
+
+    #[test]
+    fn signed_header_scan_agrees_with_its_definition() {
+        let reference = |rest: &[u8]| {
+            let end = rest.iter().position(|&c| c == b',')?;
+            let names = &rest[..end];
+            let ok = names
+                .iter()
+                .all(|&c| (b'!'..=b'~').contains(&c) && !c.is_ascii_uppercase())
+                && !names.windows(2).any(|w| w == b";;");
+            // The word holding the comma must be whole.
+            (ok && rest.len() >= end / 8 * 8 + 8).then_some(end)
+        };
+        let base = b"content-type;host;x-amz-date, Signature=0123456789";
+        for at in 0..base.len() {
+            for v in 0..=255u8 {
+                let mut s = base.to_vec();
+                s[at] = v;
+                assert_eq!(signed_headers_end(&s), reference(&s), "{at} {v}");
+            }
+        }
+        for len in 0..base.len() {
+            assert_eq!(signed_headers_end(&base[..len]), reference(&base[..len]));
+        }
+        for at in 0..29 {
+            let mut s = base.to_vec();
+            s[at] = b';';
+            if at + 1 < 29 {
+                s[at + 1] = b';';
+            }
+            assert_eq!(signed_headers_end(&s), reference(&s), "{at}");
         }
     }
 

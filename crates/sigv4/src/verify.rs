@@ -17,13 +17,15 @@ use subtle::ConstantTimeEq;
 
 use crate::amz_date::{AmzDate, MAX_SKEW_SECONDS};
 use crate::authorization::{parse_authorization, parse_common_layout};
-use crate::canonical::{self, CanonicalRequest, HashSink, QueryRules, Sink, UriEncoding};
+use crate::canonical::{
+    self, CanonicalRequest, HashSink, KnownHeaders, PayloadLine, QueryRules, Sink, UriEncoding,
+};
 use crate::error::{
     IncompleteReason, IncompleteSignature, MismatchReason, PresignedExpired, RequestExpired,
     ScopeProblem, SigV4Error,
 };
 use crate::presigned::parse_presigned_query;
-use crate::request::{Headers, Request, is_name};
+use crate::request::{Headers, Request};
 use crate::signature::{Signature, decode_hex32};
 use crate::signing_key::{SecretKey, SigningKey, SigningKeyCache};
 use crate::streaming::{ChunkedDecoder, StreamingSeed};
@@ -172,6 +174,7 @@ pub struct ParsedRequest<'a, H: ?Sized> {
     session_token: Option<Cow<'a, str>>,
     content_sha256: ContentSha256,
     decoded_content_length: Option<u64>,
+    seen: SeenHeaders<'a>,
 }
 
 impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
@@ -179,14 +182,14 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// query parameters.
     pub fn parse(request: Request<'a, H>) -> Result<Self, SigV4Error> {
         let seen = SeenHeaders::collect(request.headers);
-        let authorization = seen.authorization;
+        let authorization = seen.get(AUTHORIZATION);
         let presigned = parse_presigned_query(request.query)?;
         if authorization.is_none() && presigned.is_none() {
             return Err(SigV4Error::MissingAuthenticationToken);
         }
-        let content_sha256 = parse_content_sha256(seen.content_sha256)?;
+        let content_sha256 = parse_content_sha256(seen.get(CONTENT_SHA256))?;
         let decoded_content_length = seen
-            .decoded_content_length
+            .get(DECODED_CONTENT_LENGTH)
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| v.trim().parse().ok());
         match (authorization, presigned) {
@@ -201,9 +204,9 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 // the general path below, which gives the same result for
                 // this layout and names every problem otherwise.
                 let date_value = seen
-                    .x_amz_date
+                    .get(X_AMZ_DATE)
                     .map(|d| (d, true))
-                    .or_else(|| seen.date.map(|d| (d, false)));
+                    .or_else(|| seen.get(DATE).map(|d| (d, false)));
                 if let Some(header) = parse_common_layout(raw)
                     && let Some((raw_date, iso)) = date_value
                 {
@@ -217,9 +220,10 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                         signed_headers: Cow::Borrowed(header.signed_headers),
                         signature: Some(header.signature),
                         date: parse_date(raw_date, iso)?,
-                        session_token: seen.security_token.map(String::from_utf8_lossy),
+                        session_token: seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy),
                         content_sha256,
                         decoded_content_length,
+                        seen,
                     });
                 }
                 let Ok(value) = std::str::from_utf8(raw) else {
@@ -256,7 +260,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                         ));
                     }
                 };
-                let session_token = seen.security_token.map(String::from_utf8_lossy);
+                let session_token = seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy);
                 Ok(Self {
                     request,
                     form: AuthForm::Header,
@@ -267,6 +271,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                     session_token,
                     content_sha256,
                     decoded_content_length,
+                    seen,
                 })
             }
             (None, Some(q)) => {
@@ -281,6 +286,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                     session_token: q.security_token.map(Cow::Owned),
                     content_sha256,
                     decoded_content_length,
+                    seen,
                 })
             }
         }
@@ -347,9 +353,9 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         payload: Payload,
         rules: &Rules,
     ) -> Result<CanonicalRequest, SigV4Error> {
-        let (payload_hash, _) = self.payload_hash(payload, rules)?;
+        let (payload_line, _) = self.payload_hash(&payload, rules)?;
         let mut out = CanonicalRequest::default();
-        self.build_canonical(&mut out, payload_hash.as_bytes(), rules)?;
+        self.build_canonical(&mut out, payload_line, rules)?;
         Ok(out)
     }
 
@@ -366,7 +372,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     fn build_canonical<S: Sink>(
         &self,
         out: &mut S,
-        payload_hash: &[u8],
+        payload: PayloadLine<'_>,
         rules: &Rules,
     ) -> Result<(), SigV4Error> {
         let presigned = matches!(self.form, AuthForm::Presigned { .. });
@@ -379,7 +385,8 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 skip_session_token: presigned && !rules.query_session_token_signed,
             },
             rules.uri,
-            payload_hash,
+            payload,
+            &self.seen,
         )
     }
 
@@ -391,34 +398,41 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             return Err(SigV4Error::mismatch(MismatchReason::HostNotSigned));
         }
         self.check_scope(rules)?;
-        let (payload_hash, payload_check) = self.payload_hash(params.payload, rules)?;
+        let payload = params.payload;
+        let (payload_line, payload_check) = self.payload_hash(&payload, rules)?;
 
         // The canonical request goes straight into SHA-256 and the string to
         // sign is built on the stack; their text is only made again (below)
         // when the signature does not match and the error must show it.
         let mut hasher = HashSink::new();
-        self.build_canonical(&mut hasher, payload_hash.as_bytes(), rules)?;
+        self.build_canonical(&mut hasher, payload_line, rules)?;
         let canonical_sha256 = hasher.finish();
 
         let scope = self.scope();
         let derive = || SigningKey::derive(params.secret, scope.date, scope.region, scope.service);
-        let key = match params.cache {
-            Some(cache) => cache.get_or_derive(self.credential.cache_id(), params.secret, derive),
-            None => Arc::new(derive()),
+        let streaming = matches!(payload_check, PayloadCheck::Streaming { .. });
+        // Signs with the key where the cache holds it; the key itself is kept
+        // only for a streaming body's chunk signatures.
+        let sign = |key: &Arc<SigningKey>| {
+            let computed = Signature::from_bytes(string_to_sign::sign(
+                key,
+                &self.date,
+                self.credential.scope_text(),
+                &canonical_sha256,
+            ));
+            (computed, streaming.then(|| Arc::clone(key)))
         };
-        let computed = Signature::from_bytes(string_to_sign::sign(
-            &key,
-            &self.date,
-            self.credential.scope_text(),
-            &canonical_sha256,
-        ));
+        let (computed, key) = match params.cache {
+            Some(cache) => cache.with_key(self.credential.cache_id(), params.secret, derive, sign),
+            None => sign(&Arc::new(derive())),
+        };
         let matches = self
             .signature
             .as_ref()
             .is_some_and(|claimed| bool::from(claimed.ct_eq(&computed)));
         if !matches {
             let mut canonical = CanonicalRequest::default();
-            self.build_canonical(&mut canonical, payload_hash.as_bytes(), rules)?;
+            self.build_canonical(&mut canonical, payload_line, rules)?;
             return Err(SigV4Error::mismatch(MismatchReason::Computed {
                 canonical_request: canonical.redacted().to_string(),
                 string_to_sign: self.string_to_sign(&canonical).to_string(),
@@ -433,9 +447,9 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             return Err(SigV4Error::XAmzContentSha256Mismatch);
         }
 
-        let streaming = match payload_check {
-            PayloadCheck::Streaming { trailer } => Some(Box::new(StreamingSeed {
-                key: Arc::clone(&key),
+        let streaming = match (payload_check, key) {
+            (PayloadCheck::Streaming { trailer }, Some(key)) => Some(Box::new(StreamingSeed {
+                key,
                 date: self.date,
                 scope: self.credential.scope_text().to_owned(),
                 seed: computed,
@@ -445,12 +459,9 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             _ => None,
         };
         Ok(Authenticated {
-            credential: Credential {
-                text: SmallText::new(&self.credential.text),
-                slashes: self.credential.slashes,
-            },
-            signed_headers: SmallText::new(&self.signed_headers),
-            session_token: self.session_token.as_deref().map(str::to_owned),
+            text: AuthText::new(&self.credential.text, &self.signed_headers),
+            slashes: self.credential.slashes.map(narrow),
+            session_token: self.session_token.as_deref().map(Box::from),
             request_time: self.date,
             form: self.form,
             payload: payload_check,
@@ -530,51 +541,44 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
 
     /// The last line of the canonical request, and what the caller must still
     /// check about the body.
-    fn payload_hash(
-        &self,
-        payload: Payload,
+    fn payload_hash<'s>(
+        &'s self,
+        payload: &'s Payload,
         rules: &Rules,
-    ) -> Result<(PayloadLine<'_>, PayloadCheck), SigV4Error> {
-        let verified_or_pending = |digest: [u8; 32]| match payload {
+    ) -> Result<(PayloadLine<'s>, PayloadCheck), SigV4Error> {
+        let verified_or_pending = |digest: [u8; 32]| match *payload {
             Payload::Sha256(_) => PayloadCheck::Verified,
             Payload::NotRead => PayloadCheck::MustMatch(digest),
         };
         Ok(match self.content_sha256 {
             // The line is the header as the client wrote it (hex case included).
             ContentSha256::Digest(d) => (
-                PayloadLine::Text(
-                    self.request
-                        .headers
-                        .first_value("x-amz-content-sha256")
-                        .and_then(|v| std::str::from_utf8(v).ok())
-                        .unwrap_or(""),
-                ),
+                PayloadLine::Text(self.seen.get(CONTENT_SHA256).unwrap_or_default()),
                 verified_or_pending(d),
             ),
-            ContentSha256::Unsigned => {
-                (PayloadLine::Text(UNSIGNED_PAYLOAD), PayloadCheck::Unsigned)
-            }
+            ContentSha256::Unsigned => (
+                PayloadLine::Text(UNSIGNED_PAYLOAD.as_bytes()),
+                PayloadCheck::Unsigned,
+            ),
             ContentSha256::Streaming { trailer: false } => (
-                PayloadLine::Text(STREAMING_PAYLOAD),
+                PayloadLine::Text(STREAMING_PAYLOAD.as_bytes()),
                 PayloadCheck::Streaming { trailer: false },
             ),
             ContentSha256::Streaming { trailer: true } => (
-                PayloadLine::Text(STREAMING_PAYLOAD_TRAILER),
+                PayloadLine::Text(STREAMING_PAYLOAD_TRAILER.as_bytes()),
                 PayloadCheck::Streaming { trailer: true },
             ),
             ContentSha256::StreamingUnsignedTrailer => (
-                PayloadLine::Text(STREAMING_UNSIGNED_PAYLOAD_TRAILER),
+                PayloadLine::Text(STREAMING_UNSIGNED_PAYLOAD_TRAILER.as_bytes()),
                 PayloadCheck::Unsigned,
             ),
             ContentSha256::Absent => match (self.form, rules.is_s3(), payload) {
                 // Presigned S3 URLs sign no body.
-                (AuthForm::Presigned { .. }, true, _) => {
-                    (PayloadLine::Text(UNSIGNED_PAYLOAD), PayloadCheck::Unsigned)
-                }
-                (_, _, Payload::Sha256(d)) => (
-                    PayloadLine::Hex(crate::signature::HexBuf::of(&d)),
-                    PayloadCheck::Verified,
+                (AuthForm::Presigned { .. }, true, _) => (
+                    PayloadLine::Text(UNSIGNED_PAYLOAD.as_bytes()),
+                    PayloadCheck::Unsigned,
                 ),
+                (_, _, Payload::Sha256(d)) => (PayloadLine::Hex(d), PayloadCheck::Verified),
                 (_, _, Payload::NotRead) => {
                     return Err(SigV4Error::InvalidRequest(
                         "Missing required header for this request: x-amz-content-sha256".into(),
@@ -601,20 +605,6 @@ impl<H: ?Sized> fmt::Debug for ParsedRequest<'_, H> {
     }
 }
 
-enum PayloadLine<'r> {
-    Hex(crate::signature::HexBuf),
-    Text(&'r str),
-}
-
-impl PayloadLine<'_> {
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Self::Hex(h) => h.as_bytes(),
-            Self::Text(t) => t.as_bytes(),
-        }
-    }
-}
-
 /// What remains to check about the body after the signature verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadCheck {
@@ -635,9 +625,11 @@ pub enum PayloadCheck {
 
 /// Proof that a request's signature verified. Only this crate constructs it.
 pub struct Authenticated {
-    credential: Credential<SmallText<96>>,
-    signed_headers: SmallText<160>,
-    session_token: Option<String>,
+    /// The credential and the signed-header list.
+    text: AuthText,
+    /// The four slashes of the credential.
+    slashes: [u32; 4],
+    session_token: Option<Box<str>>,
     request_time: AmzDate,
     form: AuthForm,
     payload: PayloadCheck,
@@ -650,19 +642,19 @@ impl Authenticated {
     /// The access key id that signed the request.
     #[must_use]
     pub fn access_key_id(&self) -> &str {
-        self.credential.access_key_id()
+        access_key_id_of(self.text.credential(), self.slashes.map(widen))
     }
 
     /// The credential scope it was signed for.
     #[must_use]
     pub fn scope(&self) -> CredentialScope<'_> {
-        self.credential.scope()
+        scope_of(self.text.credential(), self.slashes.map(widen))
     }
 
     /// The headers the signature covers (lowercase); any other header may
     /// have been changed in transit.
     pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
-        self.signed_headers.as_ref().split(';')
+        self.text.signed_headers().split(';')
     }
 
     /// The session token sent with the request, if any.
@@ -703,7 +695,7 @@ impl fmt::Debug for Authenticated {
         f.debug_struct("Authenticated")
             .field("access_key_id", &self.access_key_id())
             .field("scope", &self.scope())
-            .field("signed_headers", &self.signed_headers)
+            .field("signed_headers", &self.text.signed_headers())
             .field(
                 "session_token",
                 &self.session_token.as_ref().map(|_| "** redacted **"),
@@ -715,47 +707,70 @@ impl fmt::Debug for Authenticated {
     }
 }
 
-/// Text of up to `N` bytes kept inline, longer text on the heap: what
-/// [`Authenticated`] keeps of the request costs no allocation for ordinary
-/// credentials (about 60 bytes) and signed-header lists.
-#[derive(Clone)]
-enum SmallText<const N: usize> {
-    Inline { buf: [u8; N], len: usize },
-    Heap(Box<str>),
+/// Bytes of an [`AuthText`] kept inline: an ordinary credential (about 60
+/// bytes) and signed-header list together cost no allocation.
+const AUTH_TEXT_INLINE: usize = 192;
+
+/// The credential and the signed-header list of an [`Authenticated`], one
+/// after the other, inline up to [`AUTH_TEXT_INLINE`] bytes together and on
+/// the heap beyond: one buffer to fill, and a smaller value to move, than one
+/// each.
+struct AuthText {
+    inline: [u8; AUTH_TEXT_INLINE],
+    heap: Option<Box<str>>,
+    /// The length of the credential, then of both.
+    split: u32,
+    end: u32,
 }
 
-impl<const N: usize> SmallText<N> {
-    fn new(text: &str) -> Self {
-        let mut buf = [0u8; N];
-        match buf.get_mut(..text.len()) {
+impl AuthText {
+    #[inline(always)]
+    fn new(credential: &str, signed_headers: &str) -> Self {
+        let (a, b) = (credential.as_bytes(), signed_headers.as_bytes());
+        let end = a.len() + b.len();
+        let mut text = Self {
+            inline: [0; AUTH_TEXT_INLINE],
+            heap: None,
+            split: narrow(a.len()),
+            end: narrow(end),
+        };
+        match text.inline.get_mut(..end) {
             Some(dst) => {
-                dst.copy_from_slice(text.as_bytes());
-                Self::Inline {
-                    buf,
-                    len: text.len(),
-                }
+                let (da, db) = dst.split_at_mut(a.len());
+                da.copy_from_slice(a);
+                db.copy_from_slice(b);
             }
-            None => Self::Heap(text.into()),
+            None => text.heap = Some([credential, signed_headers].concat().into_boxed_str()),
         }
+        text
+    }
+
+    fn text(&self) -> &str {
+        match &self.heap {
+            Some(text) => text,
+            // Copied whole from two `&str`, so always UTF-8.
+            None => std::str::from_utf8(self.inline.get(..widen(self.end)).unwrap_or_default())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn credential(&self) -> &str {
+        self.text().get(..widen(self.split)).unwrap_or_default()
+    }
+
+    fn signed_headers(&self) -> &str {
+        self.text().get(widen(self.split)..).unwrap_or_default()
     }
 }
 
-impl<const N: usize> AsRef<str> for SmallText<N> {
-    fn as_ref(&self) -> &str {
-        match self {
-            // Copied whole from a `&str`, so always UTF-8.
-            Self::Inline { buf, len } => {
-                std::str::from_utf8(buf.get(..*len).unwrap_or_default()).unwrap_or_default()
-            }
-            Self::Heap(text) => text,
-        }
-    }
+/// A position in an [`AuthText`] (text that fits in memory is shorter than
+/// 4 GiB on any target this runs on; anything longer reads as empty).
+fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-impl<const N: usize> fmt::Debug for SmallText<N> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_ref(), f)
-    }
+fn widen(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 /// A credential, `akid/date/region/service/terminator`, with the positions
@@ -786,16 +801,11 @@ impl<S: AsRef<str>> Credential<S> {
     }
 
     fn access_key_id(&self) -> &str {
-        self.part(0, self.slashes[0])
+        access_key_id_of(self.text.as_ref(), self.slashes)
     }
 
     fn scope(&self) -> CredentialScope<'_> {
-        let [a, b, c, d] = self.slashes;
-        CredentialScope {
-            date: self.part(a + 1, b),
-            region: self.part(b + 1, c),
-            service: self.part(c + 1, d),
-        }
+        scope_of(self.text.as_ref(), self.slashes)
     }
 
     fn terminator(&self) -> &str {
@@ -815,37 +825,104 @@ impl<S: AsRef<str>> Credential<S> {
     }
 }
 
-/// The headers parsing needs, found in one walk over the request headers.
-#[derive(Default)]
-struct SeenHeaders<'h> {
-    authorization: Option<&'h [u8]>,
-    x_amz_date: Option<&'h [u8]>,
-    date: Option<&'h [u8]>,
-    security_token: Option<&'h [u8]>,
-    content_sha256: Option<&'h [u8]>,
-    decoded_content_length: Option<&'h [u8]>,
+fn access_key_id_of(credential: &str, slashes: [usize; 4]) -> &str {
+    credential.get(..slashes[0]).unwrap_or("")
 }
 
+fn scope_of(credential: &str, slashes: [usize; 4]) -> CredentialScope<'_> {
+    let [a, b, c, d] = slashes;
+    let part = |from: usize, to: usize| credential.get(from..to).unwrap_or("");
+    CredentialScope {
+        date: part(a + 1, b),
+        region: part(b + 1, c),
+        service: part(c + 1, d),
+    }
+}
+
+/// The headers parsing needs, and those SDKs usually sign, found in one walk
+/// over the request headers. Verification takes the canonical header lines
+/// from here when every signed header is one of these, sent at most once,
+/// instead of walking the headers again.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct SeenHeaders<'h> {
+    /// The first value of each name of [`SeenHeaders::slot`].
+    values: [Option<&'h [u8]>; SEEN],
+    /// A bit per slot whose name was sent more than once.
+    repeated: u16,
+}
+
+const DATE: usize = 0;
+const HOST: usize = 1;
+const X_AMZ_DATE: usize = 2;
+const CONTENT_TYPE: usize = 3;
+const AUTHORIZATION: usize = 4;
+const CONTENT_LENGTH: usize = 5;
+const SECURITY_TOKEN: usize = 6;
+const CONTENT_SHA256: usize = 7;
+const DECODED_CONTENT_LENGTH: usize = 8;
+const SEEN: usize = 9;
+
 impl<'h> SeenHeaders<'h> {
-    fn collect<H: Headers + ?Sized>(headers: &'h H) -> Self {
+    /// The slot of a header name, if it has one; `same` compares the name
+    /// with a lowercase one of the same length.
+    #[inline(always)]
+    fn slot_by(name: &[u8], same: impl Fn(&[u8], &[u8]) -> bool) -> Option<usize> {
+        // The length first: most names are passed over after one test.
+        let is = |lower: &[u8]| same(name, lower);
+        Some(match name.len() {
+            4 if is(b"host") => HOST,
+            4 if is(b"date") => DATE,
+            10 if is(b"x-amz-date") => X_AMZ_DATE,
+            12 if is(b"content-type") => CONTENT_TYPE,
+            13 if is(b"authorization") => AUTHORIZATION,
+            14 if is(b"content-length") => CONTENT_LENGTH,
+            20 if is(b"x-amz-security-token") => SECURITY_TOKEN,
+            20 if is(b"x-amz-content-sha256") => CONTENT_SHA256,
+            28 if is(b"x-amz-decoded-content-length") => DECODED_CONTENT_LENGTH,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn collect<H: Headers + ?Sized>(headers: &'h H) -> Self {
         let mut seen = Self::default();
         headers.for_each(|name, value| {
-            let slot = match name.len() {
-                4 if is_name(name, "date") => &mut seen.date,
-                10 if is_name(name, "x-amz-date") => &mut seen.x_amz_date,
-                13 if is_name(name, "authorization") => &mut seen.authorization,
-                20 if is_name(name, "x-amz-security-token") => &mut seen.security_token,
-                20 if is_name(name, "x-amz-content-sha256") => &mut seen.content_sha256,
-                28 if is_name(name, "x-amz-decoded-content-length") => {
-                    &mut seen.decoded_content_length
-                }
-                _ => return,
+            // `http::HeaderMap` names are lowercase already.
+            let slot = Self::slot_by(name.as_bytes(), |n, lower| {
+                n == lower || n.eq_ignore_ascii_case(lower)
+            });
+            let Some(i) = slot else {
+                return;
             };
-            if slot.is_none() {
-                *slot = Some(value);
+            if let Some(slot) = seen.values.get_mut(i) {
+                if slot.is_some() {
+                    seen.repeated |= 1 << i;
+                } else {
+                    *slot = Some(value);
+                }
             }
         });
         seen
+    }
+
+    fn get(&self, slot: usize) -> Option<&'h [u8]> {
+        self.values.get(slot).copied().flatten()
+    }
+}
+
+impl KnownHeaders for SeenHeaders<'_> {
+    #[inline]
+    fn id(&self, name: &[u8]) -> Option<u8> {
+        // Signed names are lowercase (parsing checked).
+        let i = Self::slot_by(name, |n, lower| n == lower)?;
+        if self.repeated & (1 << i) != 0 {
+            return None;
+        }
+        u8::try_from(i).ok()
+    }
+
+    #[inline]
+    fn value(&self, id: u8) -> Option<&[u8]> {
+        self.get(usize::from(id))
     }
 }
 
@@ -909,16 +986,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_text_holds_any_length() {
-        for len in [0, 1, 95, 96, 97, 500] {
-            let text = "é".repeat(len / 2) + &"x".repeat(len % 2);
-            let small = SmallText::<96>::new(&text);
-            assert_eq!(small.as_ref(), text);
-            assert_eq!(
-                matches!(small, SmallText::Inline { .. }),
-                text.len() <= 96,
-                "{len}"
-            );
+    fn auth_text_holds_any_lengths() {
+        for (a, b) in [
+            (0, 0),
+            (1, 0),
+            (0, 1),
+            (96, 96),
+            (96, 97),
+            (191, 1),
+            (500, 3),
+        ] {
+            let credential = "é".repeat(a / 2) + &"x".repeat(a % 2);
+            let signed = "s".repeat(b);
+            let text = AuthText::new(&credential, &signed);
+            assert_eq!(text.credential(), credential);
+            assert_eq!(text.signed_headers(), signed);
+            assert_eq!(text.heap.is_none(), a + b <= AUTH_TEXT_INLINE, "{a} {b}");
         }
     }
 
