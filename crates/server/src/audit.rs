@@ -1,20 +1,21 @@
 //! The audit trail: one JSON line per call in `DATA_DIR/audit.log` — who,
 //! what, on which resource, the decision and the statement that decided it.
 //!
-//! Records go through a channel to a writer thread, so a request never
-//! waits for the disk. The thread wakes for the first record after a quiet
-//! spell, then gathers for [`GATHER`] before it writes and flushes
-//! everything that came: under load that is one wake-up and one `write` per
-//! batch instead of per request (a thread switch per request was a third
-//! of the server's CPU time on one core). A record reaches the file at most
+//! A request writes its record's line into a shared buffer, and a writer
+//! thread writes the buffer to the file, so a request never waits for the
+//! disk. The thread wakes for the first record after a quiet spell, then
+//! gathers for [`GATHER`] before it writes everything that came: under load
+//! that is one wake-up and one `write` per batch instead of per request (a
+//! thread switch per request was a third of the server's CPU time on one
+//! core). A record reaches the file at most
 //! [`GATHER`] after its request (plus the time to write); a crash of the
 //! process can lose that much of the trail.
 //! Nothing secret is recorded: access key ids are, secrets and tokens never.
 
 use std::fs::OpenOptions;
-use std::io::{BufWriter, Write as _};
+use std::io::Write as _;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde::Serialize;
 
@@ -130,9 +131,24 @@ fn json_string(out: &mut Vec<u8>, text: &str) {
 /// How long the writer gathers records before a write.
 pub const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 
+/// The lines written by requests and not yet by the writer.
+#[derive(Debug, Default)]
+struct Pending {
+    lines: Vec<u8>,
+    /// The log was dropped: write what is left and stop.
+    closed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    pending: Mutex<Pending>,
+    /// Signalled by the record that finds `lines` empty, and on close.
+    wake: Condvar,
+}
+
 #[derive(Debug)]
 pub struct AuditLog {
-    tx: Option<mpsc::Sender<AuditRecord>>,
+    shared: Option<Arc<Shared>>,
 }
 
 impl AuditLog {
@@ -145,41 +161,83 @@ impl AuditLog {
             use std::os::unix::fs::OpenOptionsExt as _;
             options.mode(0o600);
         }
-        let file = options.open(path)?;
-        let (tx, rx) = mpsc::channel::<AuditRecord>();
+        let mut file = options.open(path)?;
+        let shared = Arc::new(Shared::default());
+        let writer = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || {
-                let mut out = BufWriter::new(file);
-                let mut line = Vec::with_capacity(512);
-                while let Ok(first) = rx.recv() {
-                    // Senders do not wake a receiver that is not waiting:
-                    // records sent meanwhile cost no system call.
-                    std::thread::sleep(GATHER);
-                    let mut next = Some(first);
-                    while let Some(record) = next {
-                        line.clear();
-                        record.write_json(&mut line);
-                        line.push(b'\n');
-                        let _ = out.write_all(&line);
-                        next = rx.try_recv().ok();
+                // The two buffers trade places: requests fill one while
+                // this thread writes the other, and neither is reallocated
+                // once it has grown to a batch.
+                let mut batch = Vec::new();
+                loop {
+                    let Ok(mut pending) = writer.pending.lock() else {
+                        return;
+                    };
+                    while pending.lines.is_empty() && !pending.closed {
+                        let Ok(woken) = writer.wake.wait(pending) else {
+                            return;
+                        };
+                        pending = woken;
                     }
-                    if let Err(e) = out.flush() {
+                    if pending.lines.is_empty() {
+                        return; // closed, and everything written
+                    }
+                    let closed = pending.closed;
+                    drop(pending);
+                    if !closed {
+                        // Records that come meanwhile wake nobody.
+                        std::thread::sleep(GATHER);
+                    }
+                    if let Ok(mut pending) = writer.pending.lock() {
+                        std::mem::swap(&mut pending.lines, &mut batch);
+                    }
+                    if let Err(e) = file.write_all(&batch) {
                         tracing::error!(error = %e, "cannot write the audit log");
                     }
+                    batch.clear();
                 }
             })?;
-        Ok(AuditLog { tx: Some(tx) })
+        Ok(AuditLog {
+            shared: Some(shared),
+        })
     }
 
     /// A log that records nothing (for in-process tests that don't read it).
     pub fn disabled() -> Self {
-        AuditLog { tx: None }
+        AuditLog { shared: None }
     }
 
+    /// Writes the record's line into the pending batch, on the request's
+    /// own thread: its strings are then freed where they were allocated (a
+    /// free from the writer's thread cost more than the writing), and only
+    /// bytes cross to the writer.
     pub fn record(&self, record: AuditRecord) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(record);
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let Ok(mut pending) = shared.pending.lock() else {
+            return;
+        };
+        let first = pending.lines.is_empty();
+        record.write_json(&mut pending.lines);
+        pending.lines.push(b'\n');
+        drop(pending);
+        if first {
+            shared.wake.notify_one();
+        }
+    }
+}
+
+impl Drop for AuditLog {
+    /// The writer writes what is pending, then stops.
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            if let Ok(mut pending) = shared.pending.lock() {
+                pending.closed = true;
+            }
+            shared.wake.notify_one();
         }
     }
 }
