@@ -637,25 +637,22 @@ impl Condition {
     /// variables in its values.
     pub(crate) fn context_keys<'s>(&'s self, out: &mut Vec<&'s str>) {
         out.push(self.key());
-        let templates: Vec<&[TTok]> = match &self.values {
-            Values::Str(v) => v
-                .iter()
-                .filter_map(|x| match x {
-                    StrValue::Dynamic(toks) => Some(&**toks),
-                    StrValue::Static(_) => None,
-                })
-                .collect(),
-            Values::Arn(v) => v
-                .iter()
-                .filter_map(|x| match x {
-                    ArnValue::Dynamic(toks) => Some(&**toks),
-                    ArnValue::Static(_) => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        for toks in templates {
-            pattern::variable_keys(toks, out);
+        match &self.values {
+            Values::Str(v) => {
+                for x in v {
+                    if let StrValue::Dynamic(toks) = x {
+                        pattern::variable_keys(toks, out);
+                    }
+                }
+            }
+            Values::Arn(v) => {
+                for x in v {
+                    if let ArnValue::Dynamic(toks) = x {
+                        pattern::variable_keys(toks, out);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
