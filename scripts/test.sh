@@ -49,14 +49,20 @@ eval "$(scripts/pg.sh start "$pgdir")"
 echo "PORTCULLIS_TEST_DATABASE_URL=$PORTCULLIS_TEST_DATABASE_URL"
 
 step "cargo test"
-cargo build --locked -p portcullis-cli
+# One build for everything. Building a single package (`-p`) would resolve
+# the dependencies' features for that package alone and compile a second copy
+# of most of them: on a clean checkout that cost CI a quarter of an hour and
+# gigabytes of disk. `cargo test --workspace` also builds the `portcullis`
+# binary that the SDK and client tests start, before any test runs.
 export PORTCULLIS_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/portcullis"
 cargo test --workspace --locked
 
 step "the service's in-process behaviour tests again, on PostgreSQL"
-# The same test binaries (nothing is rebuilt); each service gets a fresh
-# database of its own on the throwaway cluster (crates/server/tests/support).
-PORTCULLIS_TEST_BACKEND=postgres cargo test --locked -p portcullis-server \
+# The same test binaries: `--workspace`, not `-p`, so that the features, and
+# with them every compiled crate, are the ones just built. Each service gets
+# a fresh database of its own on the throwaway cluster
+# (crates/server/tests/support).
+PORTCULLIS_TEST_BACKEND=postgres cargo test --workspace --locked \
   --test sessions --test tls --test oidc_issuer
 
 if compgen -G "tests/clients/test_*.py" >/dev/null; then
