@@ -71,6 +71,13 @@ RUST_KEYWORDS = {"type", "match", "ref", "self", "move", "use", "where", "impl",
                  "in", "as", "const", "static", "crate", "super", "trait", "dyn"}
 
 
+def path_name(member):
+    """A member as AWS names it in a validation message's path: its first
+    letter lowercased (`UserName` -> `userName`). Done here, once, so that the
+    decoder borrows the name instead of building it for every request."""
+    return member[:1].lower() + member[1:]
+
+
 def snake(name):
     out = []
     for i, c in enumerate(name):
@@ -312,10 +319,10 @@ class Service:
             for mn, m in s["members"].items():
                 f = snake(mn)
                 var = f.replace("r#", "") + "_"
-                expr = self.decode_expr(m["shape"], f'&q::key(prefix, "{mn}")', f'&q::path(path, "{mn}")')
+                expr = self.decode_expr(m["shape"], f'&q::key(prefix, "{mn}")', f'&q::path(path, "{path_name(mn)}")')
                 if mn in req:
                     o.append(f"        let {var} = {expr};")
-                    o.append(f'        let {var} = d.required({var}, &q::path(path, "{mn}"));')
+                    o.append(f'        let {var} = d.required({var}, &q::path(path, "{path_name(mn)}"));')
                 else:
                     o.append(f"        let {var} = {expr};")
                 fields.append(f"{f}: {var}")

@@ -153,27 +153,22 @@ fn match_anything() -> Regex {
     Regex::new("").expect("the empty pattern compiles")
 }
 
-/// Joins a parameter key: `Tags.member.1` + `Key`.
-pub fn key(prefix: &str, name: &str) -> String {
+/// Joins a parameter key: `Tags.member.1` + `Key`. A top-level member's key
+/// is its name, borrowed: most requests have only those.
+pub fn key<'a>(prefix: &str, name: &'a str) -> Cow<'a, str> {
     if prefix.is_empty() {
-        name.to_owned()
+        Cow::Borrowed(name)
     } else {
-        format!("{prefix}.{name}")
+        Cow::Owned(format!("{prefix}.{name}"))
     }
 }
 
-/// Joins a validation path as AWS writes it: `tags.1.member.key`.
-pub fn path(prefix: &str, name: &str) -> String {
-    let mut chars = name.chars();
-    let lower: String = match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    if prefix.is_empty() {
-        lower
-    } else {
-        format!("{prefix}.{lower}")
-    }
+/// Joins a validation path as AWS writes it: `tags.1.member.key`. `name` is
+/// already in that spelling (the generator lowercases its first letter), so
+/// a top-level member's path is borrowed too: it is read only when a check
+/// fails.
+pub fn path<'a>(prefix: &str, name: &'a str) -> Cow<'a, str> {
+    key(prefix, name)
 }
 
 /// Walks the parameters of one request, collecting validation failures.

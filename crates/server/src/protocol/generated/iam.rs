@@ -869,12 +869,12 @@ impl AcceptDelegationRequestRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let delegation_request_id_ = d.string(
             &q::key(prefix, "DelegationRequestId"),
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
             &S_DELEGATION_REQUEST_ID_TYPE,
         );
         let delegation_request_id_ = d.required(
             delegation_request_id_,
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
         );
         AcceptDelegationRequestRequest {
             delegation_request_id: delegation_request_id_,
@@ -1011,7 +1011,7 @@ impl AcquireRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let replacement_values_ = d.map(
             &q::key(prefix, "ReplacementValues"),
-            &q::path(path, "ReplacementValues"),
+            &q::path(path, "replacementValues"),
             Some(30),
             |d, k, p| {
                 (
@@ -1030,13 +1030,13 @@ impl AcquireRoleRequest {
         );
         let template_arn_ = d.string(
             &q::key(prefix, "TemplateArn"),
-            &q::path(path, "TemplateArn"),
+            &q::path(path, "templateArn"),
             &S_ARN_TYPE,
         );
-        let template_arn_ = d.required(template_arn_, &q::path(path, "TemplateArn"));
+        let template_arn_ = d.required(template_arn_, &q::path(path, "templateArn"));
         let template_minor_version_ = d.integer(
             &q::key(prefix, "TemplateMinorVersion"),
-            &q::path(path, "TemplateMinorVersion"),
+            &q::path(path, "templateMinorVersion"),
             &I_INTEGER_TYPE,
         );
         AcquireRoleRequest {
@@ -1079,18 +1079,18 @@ impl AddClientIDToOpenIDConnectProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let client_id_ = d.string(
             &q::key(prefix, "ClientID"),
-            &q::path(path, "ClientID"),
+            &q::path(path, "clientID"),
             &S_CLIENT_ID_TYPE,
         );
-        let client_id_ = d.required(client_id_, &q::path(path, "ClientID"));
+        let client_id_ = d.required(client_id_, &q::path(path, "clientID"));
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         AddClientIDToOpenIDConnectProviderRequest {
             client_id: client_id_,
@@ -1111,19 +1111,19 @@ impl AddRoleToInstanceProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         AddRoleToInstanceProfileRequest {
             instance_profile_name: instance_profile_name_,
             role_name: role_name_,
@@ -1143,16 +1143,16 @@ impl AddUserToGroupRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         AddUserToGroupRequest {
             group_name: group_name_,
             user_name: user_name_,
@@ -1171,12 +1171,12 @@ impl AssociateDelegationRequestRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let delegation_request_id_ = d.string(
             &q::key(prefix, "DelegationRequestId"),
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
             &S_DELEGATION_REQUEST_ID_TYPE,
         );
         let delegation_request_id_ = d.required(
             delegation_request_id_,
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
         );
         AssociateDelegationRequestRequest {
             delegation_request_id: delegation_request_id_,
@@ -1196,16 +1196,16 @@ impl AttachGroupPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         AttachGroupPolicyRequest {
             group_name: group_name_,
             policy_arn: policy_arn_,
@@ -1225,16 +1225,16 @@ impl AttachRolePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         AttachRolePolicyRequest {
             policy_arn: policy_arn_,
             role_name: role_name_,
@@ -1254,16 +1254,16 @@ impl AttachUserPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         AttachUserPolicyRequest {
             policy_arn: policy_arn_,
             user_name: user_name_,
@@ -1333,16 +1333,16 @@ impl ChangePasswordRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let new_password_ = d.sensitive(
             &q::key(prefix, "NewPassword"),
-            &q::path(path, "NewPassword"),
+            &q::path(path, "newPassword"),
             &S_PASSWORD_TYPE,
         );
-        let new_password_ = d.required(new_password_, &q::path(path, "NewPassword"));
+        let new_password_ = d.required(new_password_, &q::path(path, "newPassword"));
         let old_password_ = d.sensitive(
             &q::key(prefix, "OldPassword"),
-            &q::path(path, "OldPassword"),
+            &q::path(path, "oldPassword"),
             &S_PASSWORD_TYPE,
         );
-        let old_password_ = d.required(old_password_, &q::path(path, "OldPassword"));
+        let old_password_ = d.required(old_password_, &q::path(path, "oldPassword"));
         ChangePasswordRequest {
             new_password: new_password_,
             old_password: old_password_,
@@ -1364,17 +1364,17 @@ impl ContextEntry {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let context_key_name_ = d.string(
             &q::key(prefix, "ContextKeyName"),
-            &q::path(path, "ContextKeyName"),
+            &q::path(path, "contextKeyName"),
             &S_CONTEXT_KEY_NAME_TYPE,
         );
         let context_key_type_ = d.string(
             &q::key(prefix, "ContextKeyType"),
-            &q::path(path, "ContextKeyType"),
+            &q::path(path, "contextKeyType"),
             &S_CONTEXT_KEY_TYPE_ENUM,
         );
         let context_key_values_ = d.list(
             &q::key(prefix, "ContextKeyValues"),
-            &q::path(path, "ContextKeyValues"),
+            &q::path(path, "contextKeyValues"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_CONTEXT_KEY_VALUE_TYPE),
@@ -1402,7 +1402,7 @@ impl ContextProvider {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let key_definition_list_ = d.list(
             &q::key(prefix, "KeyDefinitionList"),
-            &q::path(path, "KeyDefinitionList"),
+            &q::path(path, "keyDefinitionList"),
             Some(0),
             Some(10),
             |d, k, p| {
@@ -1415,19 +1415,19 @@ impl ContextProvider {
         );
         let subject_source_key_ = d.string(
             &q::key(prefix, "SubjectSourceKey"),
-            &q::path(path, "SubjectSourceKey"),
+            &q::path(path, "subjectSourceKey"),
             &S_CONTEXT_PROVIDER_SOURCE_KEY_TYPE,
         );
         let subject_source_key_ =
-            d.required(subject_source_key_, &q::path(path, "SubjectSourceKey"));
+            d.required(subject_source_key_, &q::path(path, "subjectSourceKey"));
         let subject_type_source_key_ = d.string(
             &q::key(prefix, "SubjectTypeSourceKey"),
-            &q::path(path, "SubjectTypeSourceKey"),
+            &q::path(path, "subjectTypeSourceKey"),
             &S_CONTEXT_PROVIDER_SOURCE_KEY_TYPE,
         );
         let subject_type_value_ = d.string(
             &q::key(prefix, "SubjectTypeValue"),
-            &q::path(path, "SubjectTypeValue"),
+            &q::path(path, "subjectTypeValue"),
             &S_SUBJECT_TYPE_VALUE_TYPE,
         );
         ContextProvider {
@@ -1470,13 +1470,13 @@ impl ContextProviderKeyDefinition {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let source_key_ = d.string(
             &q::key(prefix, "SourceKey"),
-            &q::path(path, "SourceKey"),
+            &q::path(path, "sourceKey"),
             &S_CONTEXT_PROVIDER_SOURCE_KEY_TYPE,
         );
-        let source_key_ = d.required(source_key_, &q::path(path, "SourceKey"));
+        let source_key_ = d.required(source_key_, &q::path(path, "sourceKey"));
         let target_key_ = d.string(
             &q::key(prefix, "TargetKey"),
-            &q::path(path, "TargetKey"),
+            &q::path(path, "targetKey"),
             &S_CONTEXT_PROVIDER_TARGET_KEY_TYPE,
         );
         ContextProviderKeyDefinition {
@@ -1513,7 +1513,7 @@ impl CreateAccessKeyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         CreateAccessKeyRequest {
@@ -1554,10 +1554,10 @@ impl CreateAccountAliasRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let account_alias_ = d.string(
             &q::key(prefix, "AccountAlias"),
-            &q::path(path, "AccountAlias"),
+            &q::path(path, "accountAlias"),
             &S_ACCOUNT_ALIAS_TYPE,
         );
-        let account_alias_ = d.required(account_alias_, &q::path(path, "AccountAlias"));
+        let account_alias_ = d.required(account_alias_, &q::path(path, "accountAlias"));
         CreateAccountAliasRequest {
             account_alias: account_alias_,
         }
@@ -1583,61 +1583,61 @@ impl CreateDelegationRequestRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let description_ = d.string(
             &q::key(prefix, "Description"),
-            &q::path(path, "Description"),
+            &q::path(path, "description"),
             &S_DELEGATION_REQUEST_DESCRIPTION_TYPE,
         );
-        let description_ = d.required(description_, &q::path(path, "Description"));
+        let description_ = d.required(description_, &q::path(path, "description"));
         let notification_channel_ = d.string(
             &q::key(prefix, "NotificationChannel"),
-            &q::path(path, "NotificationChannel"),
+            &q::path(path, "notificationChannel"),
             &S_NOTIFICATION_CHANNEL_TYPE,
         );
         let notification_channel_ =
-            d.required(notification_channel_, &q::path(path, "NotificationChannel"));
+            d.required(notification_channel_, &q::path(path, "notificationChannel"));
         let only_send_by_owner_ = d.boolean(
             &q::key(prefix, "OnlySendByOwner"),
-            &q::path(path, "OnlySendByOwner"),
+            &q::path(path, "onlySendByOwner"),
         );
         let owner_account_id_ = d.string(
             &q::key(prefix, "OwnerAccountId"),
-            &q::path(path, "OwnerAccountId"),
+            &q::path(path, "ownerAccountId"),
             &S_ACCOUNT_ID_TYPE,
         );
         let permissions_ = if d.present(&q::key(prefix, "Permissions")) {
             Some(DelegationPermission::decode(
                 d,
                 &q::key(prefix, "Permissions"),
-                &q::path(path, "Permissions"),
+                &q::path(path, "permissions"),
             ))
         } else {
             None
         };
-        let permissions_ = d.required(permissions_, &q::path(path, "Permissions"));
+        let permissions_ = d.required(permissions_, &q::path(path, "permissions"));
         let redirect_url_ = d.string(
             &q::key(prefix, "RedirectUrl"),
-            &q::path(path, "RedirectUrl"),
+            &q::path(path, "redirectUrl"),
             &S_REDIRECT_URL_TYPE,
         );
         let request_message_ = d.string(
             &q::key(prefix, "RequestMessage"),
-            &q::path(path, "RequestMessage"),
+            &q::path(path, "requestMessage"),
             &S_REQUEST_MESSAGE_TYPE,
         );
         let requestor_workflow_id_ = d.string(
             &q::key(prefix, "RequestorWorkflowId"),
-            &q::path(path, "RequestorWorkflowId"),
+            &q::path(path, "requestorWorkflowId"),
             &S_REQUESTOR_WORKFLOW_ID_TYPE,
         );
         let requestor_workflow_id_ = d.required(
             requestor_workflow_id_,
-            &q::path(path, "RequestorWorkflowId"),
+            &q::path(path, "requestorWorkflowId"),
         );
         let session_duration_ = d.integer(
             &q::key(prefix, "SessionDuration"),
-            &q::path(path, "SessionDuration"),
+            &q::path(path, "sessionDuration"),
             &I_SESSION_DURATION_TYPE,
         );
-        let session_duration_ = d.required(session_duration_, &q::path(path, "SessionDuration"));
+        let session_duration_ = d.required(session_duration_, &q::path(path, "sessionDuration"));
         CreateDelegationRequestRequest {
             description: description_,
             notification_channel: notification_channel_,
@@ -1686,13 +1686,13 @@ impl CreateGroupRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let path_ = d.string(
             &q::key(prefix, "Path"),
-            &q::path(path, "Path"),
+            &q::path(path, "path"),
             &S_PATH_TYPE,
         );
         CreateGroupRequest {
@@ -1736,21 +1736,21 @@ impl CreateInstanceProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         let path_ = d.string(
             &q::key(prefix, "Path"),
-            &q::path(path, "Path"),
+            &q::path(path, "path"),
             &S_PATH_TYPE,
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -1804,21 +1804,21 @@ impl CreateLoginProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let max_signin_session_duration_ = d.integer(
             &q::key(prefix, "MaxSigninSessionDuration"),
-            &q::path(path, "MaxSigninSessionDuration"),
+            &q::path(path, "maxSigninSessionDuration"),
             &I_MAX_SIGNIN_SESSION_DURATION_TYPE,
         );
         let password_ = d.sensitive(
             &q::key(prefix, "Password"),
-            &q::path(path, "Password"),
+            &q::path(path, "password"),
             &S_PASSWORD_TYPE,
         );
         let password_reset_required_ = d.boolean(
             &q::key(prefix, "PasswordResetRequired"),
-            &q::path(path, "PasswordResetRequired"),
+            &q::path(path, "passwordResetRequired"),
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         CreateLoginProfileRequest {
@@ -1867,7 +1867,7 @@ impl CreateOpenIDConnectProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let client_id_list_ = d.list(
             &q::key(prefix, "ClientIDList"),
-            &q::path(path, "ClientIDList"),
+            &q::path(path, "clientIDList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_CLIENT_ID_TYPE),
@@ -1876,19 +1876,19 @@ impl CreateOpenIDConnectProviderRequest {
             Some(ContextProvider::decode(
                 d,
                 &q::key(prefix, "ContextProvider"),
-                &q::path(path, "ContextProvider"),
+                &q::path(path, "contextProvider"),
             ))
         } else {
             None
         };
         let identity_center_instance_arn_ = d.string(
             &q::key(prefix, "IdentityCenterInstanceArn"),
-            &q::path(path, "IdentityCenterInstanceArn"),
+            &q::path(path, "identityCenterInstanceArn"),
             &S_IDENTITY_CENTER_INSTANCE_ARN_TYPE,
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -1901,17 +1901,17 @@ impl CreateOpenIDConnectProviderRequest {
         );
         let thumbprint_list_ = d.list(
             &q::key(prefix, "ThumbprintList"),
-            &q::path(path, "ThumbprintList"),
+            &q::path(path, "thumbprintList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_THUMBPRINT_TYPE),
         );
         let url_ = d.string(
             &q::key(prefix, "Url"),
-            &q::path(path, "Url"),
+            &q::path(path, "url"),
             &S_OPEN_ID_CONNECT_PROVIDER_URL_TYPE,
         );
-        let url_ = d.required(url_, &q::path(path, "Url"));
+        let url_ = d.required(url_, &q::path(path, "url"));
         CreateOpenIDConnectProviderRequest {
             client_id_list: client_id_list_,
             context_provider: context_provider_,
@@ -1965,29 +1965,29 @@ impl CreatePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let description_ = d.string(
             &q::key(prefix, "Description"),
-            &q::path(path, "Description"),
+            &q::path(path, "description"),
             &S_POLICY_DESCRIPTION_TYPE,
         );
         let path_ = d.string(
             &q::key(prefix, "Path"),
-            &q::path(path, "Path"),
+            &q::path(path, "path"),
             &S_POLICY_PATH_TYPE,
         );
         let policy_document_ = d.string(
             &q::key(prefix, "PolicyDocument"),
-            &q::path(path, "PolicyDocument"),
+            &q::path(path, "policyDocument"),
             &S_POLICY_DOCUMENT_TYPE,
         );
-        let policy_document_ = d.required(policy_document_, &q::path(path, "PolicyDocument"));
+        let policy_document_ = d.required(policy_document_, &q::path(path, "policyDocument"));
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -2042,19 +2042,19 @@ impl CreatePolicyVersionRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let policy_document_ = d.string(
             &q::key(prefix, "PolicyDocument"),
-            &q::path(path, "PolicyDocument"),
+            &q::path(path, "policyDocument"),
             &S_POLICY_DOCUMENT_TYPE,
         );
-        let policy_document_ = d.required(policy_document_, &q::path(path, "PolicyDocument"));
+        let policy_document_ = d.required(policy_document_, &q::path(path, "policyDocument"));
         let set_as_default_ = d.boolean(
             &q::key(prefix, "SetAsDefault"),
-            &q::path(path, "SetAsDefault"),
+            &q::path(path, "setAsDefault"),
         );
         CreatePolicyVersionRequest {
             policy_arn: policy_arn_,
@@ -2103,47 +2103,47 @@ impl CreateRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let assume_role_policy_document_ = d.string(
             &q::key(prefix, "AssumeRolePolicyDocument"),
-            &q::path(path, "AssumeRolePolicyDocument"),
+            &q::path(path, "assumeRolePolicyDocument"),
             &S_POLICY_DOCUMENT_TYPE,
         );
         let assume_role_policy_document_ = d.required(
             assume_role_policy_document_,
-            &q::path(path, "AssumeRolePolicyDocument"),
+            &q::path(path, "assumeRolePolicyDocument"),
         );
         let description_ = d.string(
             &q::key(prefix, "Description"),
-            &q::path(path, "Description"),
+            &q::path(path, "description"),
             &S_ROLE_DESCRIPTION_TYPE,
         );
         let max_session_duration_ = d.integer(
             &q::key(prefix, "MaxSessionDuration"),
-            &q::path(path, "MaxSessionDuration"),
+            &q::path(path, "maxSessionDuration"),
             &I_ROLE_MAX_SESSION_DURATION_TYPE,
         );
         let max_signin_session_duration_ = d.integer(
             &q::key(prefix, "MaxSigninSessionDuration"),
-            &q::path(path, "MaxSigninSessionDuration"),
+            &q::path(path, "maxSigninSessionDuration"),
             &I_MAX_SIGNIN_SESSION_DURATION_TYPE,
         );
         let path_ = d.string(
             &q::key(prefix, "Path"),
-            &q::path(path, "Path"),
+            &q::path(path, "path"),
             &S_PATH_TYPE,
         );
         let permissions_boundary_ = d.string(
             &q::key(prefix, "PermissionsBoundary"),
-            &q::path(path, "PermissionsBoundary"),
+            &q::path(path, "permissionsBoundary"),
             &S_ARN_TYPE,
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -2205,46 +2205,46 @@ impl CreateSAMLProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let add_private_key_ = d.sensitive(
             &q::key(prefix, "AddPrivateKey"),
-            &q::path(path, "AddPrivateKey"),
+            &q::path(path, "addPrivateKey"),
             &S_PRIVATE_KEY_TYPE,
         );
         let assertion_encryption_mode_ = d.string(
             &q::key(prefix, "AssertionEncryptionMode"),
-            &q::path(path, "AssertionEncryptionMode"),
+            &q::path(path, "assertionEncryptionMode"),
             &S_ASSERTION_ENCRYPTION_MODE_TYPE,
         );
         let context_provider_ = if d.present(&q::key(prefix, "ContextProvider")) {
             Some(ContextProvider::decode(
                 d,
                 &q::key(prefix, "ContextProvider"),
-                &q::path(path, "ContextProvider"),
+                &q::path(path, "contextProvider"),
             ))
         } else {
             None
         };
         let identity_center_instance_arn_ = d.string(
             &q::key(prefix, "IdentityCenterInstanceArn"),
-            &q::path(path, "IdentityCenterInstanceArn"),
+            &q::path(path, "identityCenterInstanceArn"),
             &S_IDENTITY_CENTER_INSTANCE_ARN_TYPE,
         );
         let name_ = d.string(
             &q::key(prefix, "Name"),
-            &q::path(path, "Name"),
+            &q::path(path, "name"),
             &S_SAML_PROVIDER_NAME_TYPE,
         );
-        let name_ = d.required(name_, &q::path(path, "Name"));
+        let name_ = d.required(name_, &q::path(path, "name"));
         let saml_metadata_document_ = d.string(
             &q::key(prefix, "SAMLMetadataDocument"),
-            &q::path(path, "SAMLMetadataDocument"),
+            &q::path(path, "sAMLMetadataDocument"),
             &S_SAML_METADATA_DOCUMENT_TYPE,
         );
         let saml_metadata_document_ = d.required(
             saml_metadata_document_,
-            &q::path(path, "SAMLMetadataDocument"),
+            &q::path(path, "sAMLMetadataDocument"),
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -2303,18 +2303,18 @@ impl CreateServiceLinkedRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let aws_service_name_ = d.string(
             &q::key(prefix, "AWSServiceName"),
-            &q::path(path, "AWSServiceName"),
+            &q::path(path, "aWSServiceName"),
             &S_GROUP_NAME_TYPE,
         );
-        let aws_service_name_ = d.required(aws_service_name_, &q::path(path, "AWSServiceName"));
+        let aws_service_name_ = d.required(aws_service_name_, &q::path(path, "aWSServiceName"));
         let custom_suffix_ = d.string(
             &q::key(prefix, "CustomSuffix"),
-            &q::path(path, "CustomSuffix"),
+            &q::path(path, "customSuffix"),
             &S_CUSTOM_SUFFIX_TYPE,
         );
         let description_ = d.string(
             &q::key(prefix, "Description"),
-            &q::path(path, "Description"),
+            &q::path(path, "description"),
             &S_ROLE_DESCRIPTION_TYPE,
         );
         CreateServiceLinkedRoleRequest {
@@ -2358,21 +2358,21 @@ impl CreateServiceSpecificCredentialRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let credential_age_days_ = d.integer(
             &q::key(prefix, "CredentialAgeDays"),
-            &q::path(path, "CredentialAgeDays"),
+            &q::path(path, "credentialAgeDays"),
             &I_CREDENTIAL_AGE_DAYS,
         );
         let service_name_ = d.string(
             &q::key(prefix, "ServiceName"),
-            &q::path(path, "ServiceName"),
+            &q::path(path, "serviceName"),
             &S_SERVICE_NAME,
         );
-        let service_name_ = d.required(service_name_, &q::path(path, "ServiceName"));
+        let service_name_ = d.required(service_name_, &q::path(path, "serviceName"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         CreateServiceSpecificCredentialRequest {
             credential_age_days: credential_age_days_,
             service_name: service_name_,
@@ -2419,17 +2419,17 @@ impl CreateUserRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let path_ = d.string(
             &q::key(prefix, "Path"),
-            &q::path(path, "Path"),
+            &q::path(path, "path"),
             &S_PATH_TYPE,
         );
         let permissions_boundary_ = d.string(
             &q::key(prefix, "PermissionsBoundary"),
-            &q::path(path, "PermissionsBoundary"),
+            &q::path(path, "permissionsBoundary"),
             &S_ARN_TYPE,
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -2442,10 +2442,10 @@ impl CreateUserRequest {
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         CreateUserRequest {
             path: path_,
             permissions_boundary: permissions_boundary_,
@@ -2489,12 +2489,12 @@ impl CreateVirtualMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let path_ = d.string(
             &q::key(prefix, "Path"),
-            &q::path(path, "Path"),
+            &q::path(path, "path"),
             &S_PATH_TYPE,
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -2507,12 +2507,12 @@ impl CreateVirtualMFADeviceRequest {
         );
         let virtual_mfa_device_name_ = d.string(
             &q::key(prefix, "VirtualMFADeviceName"),
-            &q::path(path, "VirtualMFADeviceName"),
+            &q::path(path, "virtualMFADeviceName"),
             &S_VIRTUAL_MFA_DEVICE_NAME,
         );
         let virtual_mfa_device_name_ = d.required(
             virtual_mfa_device_name_,
-            &q::path(path, "VirtualMFADeviceName"),
+            &q::path(path, "virtualMFADeviceName"),
         );
         CreateVirtualMFADeviceRequest {
             path: path_,
@@ -2555,13 +2555,13 @@ impl DeactivateMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         DeactivateMFADeviceRequest {
@@ -2584,7 +2584,7 @@ impl DelegationPermission {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let parameters_ = d.list(
             &q::key(prefix, "Parameters"),
-            &q::path(path, "Parameters"),
+            &q::path(path, "parameters"),
             None,
             Some(50),
             |d, k, p| {
@@ -2597,7 +2597,7 @@ impl DelegationPermission {
         );
         let policy_template_arn_ = d.string(
             &q::key(prefix, "PolicyTemplateArn"),
-            &q::path(path, "PolicyTemplateArn"),
+            &q::path(path, "policyTemplateArn"),
             &S_ARN_TYPE,
         );
         DelegationPermission {
@@ -2698,13 +2698,13 @@ impl DeleteAccessKeyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let access_key_id_ = d.string(
             &q::key(prefix, "AccessKeyId"),
-            &q::path(path, "AccessKeyId"),
+            &q::path(path, "accessKeyId"),
             &S_ACCESS_KEY_ID_TYPE,
         );
-        let access_key_id_ = d.required(access_key_id_, &q::path(path, "AccessKeyId"));
+        let access_key_id_ = d.required(access_key_id_, &q::path(path, "accessKeyId"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         DeleteAccessKeyRequest {
@@ -2725,10 +2725,10 @@ impl DeleteAccountAliasRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let account_alias_ = d.string(
             &q::key(prefix, "AccountAlias"),
-            &q::path(path, "AccountAlias"),
+            &q::path(path, "accountAlias"),
             &S_ACCOUNT_ALIAS_TYPE,
         );
-        let account_alias_ = d.required(account_alias_, &q::path(path, "AccountAlias"));
+        let account_alias_ = d.required(account_alias_, &q::path(path, "accountAlias"));
         DeleteAccountAliasRequest {
             account_alias: account_alias_,
         }
@@ -2747,16 +2747,16 @@ impl DeleteGroupPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         DeleteGroupPolicyRequest {
             group_name: group_name_,
             policy_name: policy_name_,
@@ -2775,10 +2775,10 @@ impl DeleteGroupRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         DeleteGroupRequest {
             group_name: group_name_,
         }
@@ -2796,12 +2796,12 @@ impl DeleteInstanceProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         DeleteInstanceProfileRequest {
             instance_profile_name: instance_profile_name_,
@@ -2820,7 +2820,7 @@ impl DeleteLoginProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         DeleteLoginProfileRequest {
@@ -2840,12 +2840,12 @@ impl DeleteOpenIDConnectProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         DeleteOpenIDConnectProviderRequest {
             open_id_connect_provider_arn: open_id_connect_provider_arn_,
@@ -2864,10 +2864,10 @@ impl DeletePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         DeletePolicyRequest {
             policy_arn: policy_arn_,
         }
@@ -2886,16 +2886,16 @@ impl DeletePolicyVersionRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let version_id_ = d.string(
             &q::key(prefix, "VersionId"),
-            &q::path(path, "VersionId"),
+            &q::path(path, "versionId"),
             &S_POLICY_VERSION_ID_TYPE,
         );
-        let version_id_ = d.required(version_id_, &q::path(path, "VersionId"));
+        let version_id_ = d.required(version_id_, &q::path(path, "versionId"));
         DeletePolicyVersionRequest {
             policy_arn: policy_arn_,
             version_id: version_id_,
@@ -2914,10 +2914,10 @@ impl DeleteRolePermissionsBoundaryRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         DeleteRolePermissionsBoundaryRequest {
             role_name: role_name_,
         }
@@ -2936,16 +2936,16 @@ impl DeleteRolePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         DeleteRolePolicyRequest {
             policy_name: policy_name_,
             role_name: role_name_,
@@ -2964,10 +2964,10 @@ impl DeleteRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         DeleteRoleRequest {
             role_name: role_name_,
         }
@@ -2985,10 +2985,10 @@ impl DeleteSAMLProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let saml_provider_arn_ = d.string(
             &q::key(prefix, "SAMLProviderArn"),
-            &q::path(path, "SAMLProviderArn"),
+            &q::path(path, "sAMLProviderArn"),
             &S_ARN_TYPE,
         );
-        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "SAMLProviderArn"));
+        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "sAMLProviderArn"));
         DeleteSAMLProviderRequest {
             saml_provider_arn: saml_provider_arn_,
         }
@@ -3007,16 +3007,16 @@ impl DeleteSSHPublicKeyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let ssh_public_key_id_ = d.string(
             &q::key(prefix, "SSHPublicKeyId"),
-            &q::path(path, "SSHPublicKeyId"),
+            &q::path(path, "sSHPublicKeyId"),
             &S_PUBLIC_KEY_ID_TYPE,
         );
-        let ssh_public_key_id_ = d.required(ssh_public_key_id_, &q::path(path, "SSHPublicKeyId"));
+        let ssh_public_key_id_ = d.required(ssh_public_key_id_, &q::path(path, "sSHPublicKeyId"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         DeleteSSHPublicKeyRequest {
             ssh_public_key_id: ssh_public_key_id_,
             user_name: user_name_,
@@ -3035,12 +3035,12 @@ impl DeleteServerCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let server_certificate_name_ = d.string(
             &q::key(prefix, "ServerCertificateName"),
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.required(
             server_certificate_name_,
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
         );
         DeleteServerCertificateRequest {
             server_certificate_name: server_certificate_name_,
@@ -3059,10 +3059,10 @@ impl DeleteServiceLinkedRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         DeleteServiceLinkedRoleRequest {
             role_name: role_name_,
         }
@@ -3101,16 +3101,16 @@ impl DeleteServiceSpecificCredentialRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let service_specific_credential_id_ = d.string(
             &q::key(prefix, "ServiceSpecificCredentialId"),
-            &q::path(path, "ServiceSpecificCredentialId"),
+            &q::path(path, "serviceSpecificCredentialId"),
             &S_SERVICE_SPECIFIC_CREDENTIAL_ID,
         );
         let service_specific_credential_id_ = d.required(
             service_specific_credential_id_,
-            &q::path(path, "ServiceSpecificCredentialId"),
+            &q::path(path, "serviceSpecificCredentialId"),
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         DeleteServiceSpecificCredentialRequest {
@@ -3132,13 +3132,13 @@ impl DeleteSigningCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let certificate_id_ = d.string(
             &q::key(prefix, "CertificateId"),
-            &q::path(path, "CertificateId"),
+            &q::path(path, "certificateId"),
             &S_CERTIFICATE_ID_TYPE,
         );
-        let certificate_id_ = d.required(certificate_id_, &q::path(path, "CertificateId"));
+        let certificate_id_ = d.required(certificate_id_, &q::path(path, "certificateId"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         DeleteSigningCertificateRequest {
@@ -3159,10 +3159,10 @@ impl DeleteUserPermissionsBoundaryRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         DeleteUserPermissionsBoundaryRequest {
             user_name: user_name_,
         }
@@ -3181,16 +3181,16 @@ impl DeleteUserPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         DeleteUserPolicyRequest {
             policy_name: policy_name_,
             user_name: user_name_,
@@ -3209,10 +3209,10 @@ impl DeleteUserRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         DeleteUserRequest {
             user_name: user_name_,
         }
@@ -3230,10 +3230,10 @@ impl DeleteVirtualMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         DeleteVirtualMFADeviceRequest {
             serial_number: serial_number_,
         }
@@ -3275,16 +3275,16 @@ impl DetachGroupPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         DetachGroupPolicyRequest {
             group_name: group_name_,
             policy_arn: policy_arn_,
@@ -3304,16 +3304,16 @@ impl DetachRolePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         DetachRolePolicyRequest {
             policy_arn: policy_arn_,
             role_name: role_name_,
@@ -3333,16 +3333,16 @@ impl DetachUserPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         DetachUserPolicyRequest {
             policy_arn: policy_arn_,
             user_name: user_name_,
@@ -3430,30 +3430,30 @@ impl EnableMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let authentication_code1_ = d.string(
             &q::key(prefix, "AuthenticationCode1"),
-            &q::path(path, "AuthenticationCode1"),
+            &q::path(path, "authenticationCode1"),
             &S_AUTHENTICATION_CODE_TYPE,
         );
         let authentication_code1_ =
-            d.required(authentication_code1_, &q::path(path, "AuthenticationCode1"));
+            d.required(authentication_code1_, &q::path(path, "authenticationCode1"));
         let authentication_code2_ = d.string(
             &q::key(prefix, "AuthenticationCode2"),
-            &q::path(path, "AuthenticationCode2"),
+            &q::path(path, "authenticationCode2"),
             &S_AUTHENTICATION_CODE_TYPE,
         );
         let authentication_code2_ =
-            d.required(authentication_code2_, &q::path(path, "AuthenticationCode2"));
+            d.required(authentication_code2_, &q::path(path, "authenticationCode2"));
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         EnableMFADeviceRequest {
             authentication_code1: authentication_code1_,
             authentication_code2: authentication_code2_,
@@ -3708,13 +3708,13 @@ impl GenerateOrganizationsAccessReportRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let entity_path_ = d.string(
             &q::key(prefix, "EntityPath"),
-            &q::path(path, "EntityPath"),
+            &q::path(path, "entityPath"),
             &S_ORGANIZATIONS_ENTITY_PATH_TYPE,
         );
-        let entity_path_ = d.required(entity_path_, &q::path(path, "EntityPath"));
+        let entity_path_ = d.required(entity_path_, &q::path(path, "entityPath"));
         let organizations_policy_id_ = d.string(
             &q::key(prefix, "OrganizationsPolicyId"),
-            &q::path(path, "OrganizationsPolicyId"),
+            &q::path(path, "organizationsPolicyId"),
             &S_ORGANIZATIONS_POLICY_ID_TYPE,
         );
         GenerateOrganizationsAccessReportRequest {
@@ -3754,11 +3754,11 @@ impl GenerateServiceLastAccessedDetailsRequest {
     /// Decodes this shape's members found under `prefix`, recording
     /// every constraint violation in the decoder.
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
-        let arn_ = d.string(&q::key(prefix, "Arn"), &q::path(path, "Arn"), &S_ARN_TYPE);
-        let arn_ = d.required(arn_, &q::path(path, "Arn"));
+        let arn_ = d.string(&q::key(prefix, "Arn"), &q::path(path, "arn"), &S_ARN_TYPE);
+        let arn_ = d.required(arn_, &q::path(path, "arn"));
         let granularity_ = d.string(
             &q::key(prefix, "Granularity"),
-            &q::path(path, "Granularity"),
+            &q::path(path, "granularity"),
             &S_ACCESS_ADVISOR_USAGE_GRANULARITY_TYPE,
         );
         GenerateServiceLastAccessedDetailsRequest {
@@ -3799,10 +3799,10 @@ impl GetAccessKeyLastUsedRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let access_key_id_ = d.string(
             &q::key(prefix, "AccessKeyId"),
-            &q::path(path, "AccessKeyId"),
+            &q::path(path, "accessKeyId"),
             &S_ACCESS_KEY_ID_TYPE,
         );
-        let access_key_id_ = d.required(access_key_id_, &q::path(path, "AccessKeyId"));
+        let access_key_id_ = d.required(access_key_id_, &q::path(path, "accessKeyId"));
         GetAccessKeyLastUsedRequest {
             access_key_id: access_key_id_,
         }
@@ -3845,19 +3845,19 @@ impl GetAccountAuthorizationDetailsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let filter_ = d.list(
             &q::key(prefix, "Filter"),
-            &q::path(path, "Filter"),
+            &q::path(path, "filter"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_ENTITY_TYPE),
         );
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         GetAccountAuthorizationDetailsRequest {
@@ -3983,12 +3983,12 @@ impl GetContextKeysForCustomPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_input_list_ = d.list(
             &q::key(prefix, "PolicyInputList"),
-            &q::path(path, "PolicyInputList"),
+            &q::path(path, "policyInputList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_DOCUMENT_TYPE),
         );
-        let policy_input_list_ = d.required(policy_input_list_, &q::path(path, "PolicyInputList"));
+        let policy_input_list_ = d.required(policy_input_list_, &q::path(path, "policyInputList"));
         GetContextKeysForCustomPolicyRequest {
             policy_input_list: policy_input_list_,
         }
@@ -4028,17 +4028,17 @@ impl GetContextKeysForPrincipalPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_input_list_ = d.list(
             &q::key(prefix, "PolicyInputList"),
-            &q::path(path, "PolicyInputList"),
+            &q::path(path, "policyInputList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_DOCUMENT_TYPE),
         );
         let policy_source_arn_ = d.string(
             &q::key(prefix, "PolicySourceArn"),
-            &q::path(path, "PolicySourceArn"),
+            &q::path(path, "policySourceArn"),
             &S_ARN_TYPE,
         );
-        let policy_source_arn_ = d.required(policy_source_arn_, &q::path(path, "PolicySourceArn"));
+        let policy_source_arn_ = d.required(policy_source_arn_, &q::path(path, "policySourceArn"));
         GetContextKeysForPrincipalPolicyRequest {
             policy_input_list: policy_input_list_,
             policy_source_arn: policy_source_arn_,
@@ -4083,16 +4083,16 @@ impl GetDelegationRequestRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let delegation_permission_check_ = d.boolean(
             &q::key(prefix, "DelegationPermissionCheck"),
-            &q::path(path, "DelegationPermissionCheck"),
+            &q::path(path, "delegationPermissionCheck"),
         );
         let delegation_request_id_ = d.string(
             &q::key(prefix, "DelegationRequestId"),
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
             &S_DELEGATION_REQUEST_ID_TYPE,
         );
         let delegation_request_id_ = d.required(
             delegation_request_id_,
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
         );
         GetDelegationRequestRequest {
             delegation_permission_check: delegation_permission_check_,
@@ -4137,16 +4137,16 @@ impl GetGroupPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         GetGroupPolicyRequest {
             group_name: group_name_,
             policy_name: policy_name_,
@@ -4192,18 +4192,18 @@ impl GetGroupRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         GetGroupRequest {
@@ -4253,13 +4253,13 @@ impl GetHumanReadableSummaryRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let entity_arn_ = d.string(
             &q::key(prefix, "EntityArn"),
-            &q::path(path, "EntityArn"),
+            &q::path(path, "entityArn"),
             &S_ARN_TYPE,
         );
-        let entity_arn_ = d.required(entity_arn_, &q::path(path, "EntityArn"));
+        let entity_arn_ = d.required(entity_arn_, &q::path(path, "entityArn"));
         let locale_ = d.string(
             &q::key(prefix, "Locale"),
-            &q::path(path, "Locale"),
+            &q::path(path, "locale"),
             &S_LOCALE_TYPE,
         );
         GetHumanReadableSummaryRequest {
@@ -4304,12 +4304,12 @@ impl GetInstanceProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         GetInstanceProfileRequest {
             instance_profile_name: instance_profile_name_,
@@ -4349,7 +4349,7 @@ impl GetLoginProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         GetLoginProfileRequest {
@@ -4391,13 +4391,13 @@ impl GetMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         GetMFADeviceRequest {
@@ -4444,12 +4444,12 @@ impl GetOpenIDConnectProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         GetOpenIDConnectProviderRequest {
             open_id_connect_provider_arn: open_id_connect_provider_arn_,
@@ -4510,23 +4510,23 @@ impl GetOrganizationsAccessReportRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let job_id_ = d.string(
             &q::key(prefix, "JobId"),
-            &q::path(path, "JobId"),
+            &q::path(path, "jobId"),
             &S_JOB_ID_TYPE,
         );
-        let job_id_ = d.required(job_id_, &q::path(path, "JobId"));
+        let job_id_ = d.required(job_id_, &q::path(path, "jobId"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let sort_key_ = d.string(
             &q::key(prefix, "SortKey"),
-            &q::path(path, "SortKey"),
+            &q::path(path, "sortKey"),
             &S_SORT_KEY_TYPE,
         );
         GetOrganizationsAccessReportRequest {
@@ -4615,10 +4615,10 @@ impl GetPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         GetPolicyRequest {
             policy_arn: policy_arn_,
         }
@@ -4658,16 +4658,16 @@ impl GetPolicyVersionRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let version_id_ = d.string(
             &q::key(prefix, "VersionId"),
-            &q::path(path, "VersionId"),
+            &q::path(path, "versionId"),
             &S_POLICY_VERSION_ID_TYPE,
         );
-        let version_id_ = d.required(version_id_, &q::path(path, "VersionId"));
+        let version_id_ = d.required(version_id_, &q::path(path, "versionId"));
         GetPolicyVersionRequest {
             policy_arn: policy_arn_,
             version_id: version_id_,
@@ -4708,16 +4708,16 @@ impl GetRolePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         GetRolePolicyRequest {
             policy_name: policy_name_,
             role_name: role_name_,
@@ -4761,10 +4761,10 @@ impl GetRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         GetRoleRequest {
             role_name: role_name_,
         }
@@ -4804,15 +4804,15 @@ impl GetRoleTemplateVersionRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let minor_version_ = d.integer(
             &q::key(prefix, "MinorVersion"),
-            &q::path(path, "MinorVersion"),
+            &q::path(path, "minorVersion"),
             &I_MINOR_VERSION_TYPE,
         );
         let template_arn_ = d.string(
             &q::key(prefix, "TemplateArn"),
-            &q::path(path, "TemplateArn"),
+            &q::path(path, "templateArn"),
             &S_ARN_TYPE,
         );
-        let template_arn_ = d.required(template_arn_, &q::path(path, "TemplateArn"));
+        let template_arn_ = d.required(template_arn_, &q::path(path, "templateArn"));
         GetRoleTemplateVersionRequest {
             minor_version: minor_version_,
             template_arn: template_arn_,
@@ -4851,10 +4851,10 @@ impl GetSAMLProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let saml_provider_arn_ = d.string(
             &q::key(prefix, "SAMLProviderArn"),
-            &q::path(path, "SAMLProviderArn"),
+            &q::path(path, "sAMLProviderArn"),
             &S_ARN_TYPE,
         );
-        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "SAMLProviderArn"));
+        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "sAMLProviderArn"));
         GetSAMLProviderRequest {
             saml_provider_arn: saml_provider_arn_,
         }
@@ -4923,22 +4923,22 @@ impl GetSSHPublicKeyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let encoding_ = d.string(
             &q::key(prefix, "Encoding"),
-            &q::path(path, "Encoding"),
+            &q::path(path, "encoding"),
             &S_ENCODING_TYPE,
         );
-        let encoding_ = d.required(encoding_, &q::path(path, "Encoding"));
+        let encoding_ = d.required(encoding_, &q::path(path, "encoding"));
         let ssh_public_key_id_ = d.string(
             &q::key(prefix, "SSHPublicKeyId"),
-            &q::path(path, "SSHPublicKeyId"),
+            &q::path(path, "sSHPublicKeyId"),
             &S_PUBLIC_KEY_ID_TYPE,
         );
-        let ssh_public_key_id_ = d.required(ssh_public_key_id_, &q::path(path, "SSHPublicKeyId"));
+        let ssh_public_key_id_ = d.required(ssh_public_key_id_, &q::path(path, "sSHPublicKeyId"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         GetSSHPublicKeyRequest {
             encoding: encoding_,
             ssh_public_key_id: ssh_public_key_id_,
@@ -4979,12 +4979,12 @@ impl GetServerCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let server_certificate_name_ = d.string(
             &q::key(prefix, "ServerCertificateName"),
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.required(
             server_certificate_name_,
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
         );
         GetServerCertificateRequest {
             server_certificate_name: server_certificate_name_,
@@ -5026,18 +5026,18 @@ impl GetServiceLastAccessedDetailsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let job_id_ = d.string(
             &q::key(prefix, "JobId"),
-            &q::path(path, "JobId"),
+            &q::path(path, "jobId"),
             &S_JOB_ID_TYPE,
         );
-        let job_id_ = d.required(job_id_, &q::path(path, "JobId"));
+        let job_id_ = d.required(job_id_, &q::path(path, "jobId"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         GetServiceLastAccessedDetailsRequest {
@@ -5096,26 +5096,26 @@ impl GetServiceLastAccessedDetailsWithEntitiesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let job_id_ = d.string(
             &q::key(prefix, "JobId"),
-            &q::path(path, "JobId"),
+            &q::path(path, "jobId"),
             &S_JOB_ID_TYPE,
         );
-        let job_id_ = d.required(job_id_, &q::path(path, "JobId"));
+        let job_id_ = d.required(job_id_, &q::path(path, "jobId"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let service_namespace_ = d.string(
             &q::key(prefix, "ServiceNamespace"),
-            &q::path(path, "ServiceNamespace"),
+            &q::path(path, "serviceNamespace"),
             &S_SERVICE_NAMESPACE_TYPE,
         );
-        let service_namespace_ = d.required(service_namespace_, &q::path(path, "ServiceNamespace"));
+        let service_namespace_ = d.required(service_namespace_, &q::path(path, "serviceNamespace"));
         GetServiceLastAccessedDetailsWithEntitiesRequest {
             job_id: job_id_,
             marker: marker_,
@@ -5168,10 +5168,10 @@ impl GetServiceLinkedRoleDeletionStatusRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let deletion_task_id_ = d.string(
             &q::key(prefix, "DeletionTaskId"),
-            &q::path(path, "DeletionTaskId"),
+            &q::path(path, "deletionTaskId"),
             &S_DELETION_TASK_ID_TYPE,
         );
-        let deletion_task_id_ = d.required(deletion_task_id_, &q::path(path, "DeletionTaskId"));
+        let deletion_task_id_ = d.required(deletion_task_id_, &q::path(path, "deletionTaskId"));
         GetServiceLinkedRoleDeletionStatusRequest {
             deletion_task_id: deletion_task_id_,
         }
@@ -5212,16 +5212,16 @@ impl GetUserPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         GetUserPolicyRequest {
             policy_name: policy_name_,
             user_name: user_name_,
@@ -5265,7 +5265,7 @@ impl GetUserRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         GetUserRequest {
@@ -5398,22 +5398,22 @@ impl InlinePolicyIdentifierType {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let attachment_name_ = d.string(
             &q::key(prefix, "AttachmentName"),
-            &q::path(path, "AttachmentName"),
+            &q::path(path, "attachmentName"),
             &S_ATTACHMENT_NAME,
         );
-        let attachment_name_ = d.required(attachment_name_, &q::path(path, "AttachmentName"));
+        let attachment_name_ = d.required(attachment_name_, &q::path(path, "attachmentName"));
         let attachment_type_ = d.string(
             &q::key(prefix, "AttachmentType"),
-            &q::path(path, "AttachmentType"),
+            &q::path(path, "attachmentType"),
             &S_ATTACHMENT_TYPE,
         );
-        let attachment_type_ = d.required(attachment_type_, &q::path(path, "AttachmentType"));
+        let attachment_type_ = d.required(attachment_type_, &q::path(path, "attachmentType"));
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         InlinePolicyIdentifierType {
             attachment_name: attachment_name_,
             attachment_type: attachment_type_,
@@ -5468,17 +5468,17 @@ impl ListAccessKeysRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         ListAccessKeysRequest {
@@ -5526,12 +5526,12 @@ impl ListAccountAliasesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         ListAccountAliasesRequest {
@@ -5580,23 +5580,23 @@ impl ListAttachedGroupPoliciesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_POLICY_PATH_TYPE,
         );
         ListAttachedGroupPoliciesRequest {
@@ -5647,25 +5647,25 @@ impl ListAttachedRolePoliciesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_POLICY_PATH_TYPE,
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         ListAttachedRolePoliciesRequest {
             marker: marker_,
             max_items: max_items_,
@@ -5714,25 +5714,25 @@ impl ListAttachedUserPoliciesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_POLICY_PATH_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         ListAttachedUserPoliciesRequest {
             marker: marker_,
             max_items: max_items_,
@@ -5780,17 +5780,17 @@ impl ListDelegationRequestsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let owner_id_ = d.string(
             &q::key(prefix, "OwnerId"),
-            &q::path(path, "OwnerId"),
+            &q::path(path, "ownerId"),
             &S_OWNER_ID_TYPE,
         );
         ListDelegationRequestsRequest {
@@ -5841,33 +5841,33 @@ impl ListEntitiesForPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let entity_filter_ = d.string(
             &q::key(prefix, "EntityFilter"),
-            &q::path(path, "EntityFilter"),
+            &q::path(path, "entityFilter"),
             &S_ENTITY_TYPE,
         );
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_PATH_TYPE,
         );
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let policy_usage_filter_ = d.string(
             &q::key(prefix, "PolicyUsageFilter"),
-            &q::path(path, "PolicyUsageFilter"),
+            &q::path(path, "policyUsageFilter"),
             &S_POLICY_USAGE_TYPE,
         );
         ListEntitiesForPolicyRequest {
@@ -5923,18 +5923,18 @@ impl ListGroupPoliciesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         ListGroupPoliciesRequest {
@@ -5983,20 +5983,20 @@ impl ListGroupsForUserRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         ListGroupsForUserRequest {
             marker: marker_,
             max_items: max_items_,
@@ -6043,17 +6043,17 @@ impl ListGroupsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_PATH_PREFIX_TYPE,
         );
         ListGroupsRequest {
@@ -6102,21 +6102,21 @@ impl ListInstanceProfileTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         ListInstanceProfileTagsRequest {
@@ -6164,20 +6164,20 @@ impl ListInstanceProfilesForRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         ListInstanceProfilesForRoleRequest {
             marker: marker_,
             max_items: max_items_,
@@ -6224,17 +6224,17 @@ impl ListInstanceProfilesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_PATH_PREFIX_TYPE,
         );
         ListInstanceProfilesRequest {
@@ -6283,20 +6283,20 @@ impl ListMFADeviceTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         ListMFADeviceTagsRequest {
             marker: marker_,
             max_items: max_items_,
@@ -6342,17 +6342,17 @@ impl ListMFADevicesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         ListMFADevicesRequest {
@@ -6401,22 +6401,22 @@ impl ListOpenIDConnectProviderTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         ListOpenIDConnectProviderTagsRequest {
             marker: marker_,
@@ -6553,22 +6553,22 @@ impl ListPoliciesGrantingServiceAccessRequest {
     /// Decodes this shape's members found under `prefix`, recording
     /// every constraint violation in the decoder.
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
-        let arn_ = d.string(&q::key(prefix, "Arn"), &q::path(path, "Arn"), &S_ARN_TYPE);
-        let arn_ = d.required(arn_, &q::path(path, "Arn"));
+        let arn_ = d.string(&q::key(prefix, "Arn"), &q::path(path, "arn"), &S_ARN_TYPE);
+        let arn_ = d.required(arn_, &q::path(path, "arn"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let service_namespaces_ = d.list(
             &q::key(prefix, "ServiceNamespaces"),
-            &q::path(path, "ServiceNamespaces"),
+            &q::path(path, "serviceNamespaces"),
             Some(1),
             Some(200),
             |d, k, p| d.string(k, p, &S_SERVICE_NAMESPACE_TYPE),
         );
         let service_namespaces_ =
-            d.required(service_namespaces_, &q::path(path, "ServiceNamespaces"));
+            d.required(service_namespaces_, &q::path(path, "serviceNamespaces"));
         ListPoliciesGrantingServiceAccessRequest {
             arn: arn_,
             marker: marker_,
@@ -6621,31 +6621,31 @@ impl ListPoliciesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let only_attached_ = d.boolean(
             &q::key(prefix, "OnlyAttached"),
-            &q::path(path, "OnlyAttached"),
+            &q::path(path, "onlyAttached"),
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_POLICY_PATH_TYPE,
         );
         let policy_usage_filter_ = d.string(
             &q::key(prefix, "PolicyUsageFilter"),
-            &q::path(path, "PolicyUsageFilter"),
+            &q::path(path, "policyUsageFilter"),
             &S_POLICY_USAGE_TYPE,
         );
         let scope_ = d.string(
             &q::key(prefix, "Scope"),
-            &q::path(path, "Scope"),
+            &q::path(path, "scope"),
             &S_POLICY_SCOPE_TYPE,
         );
         ListPoliciesRequest {
@@ -6697,20 +6697,20 @@ impl ListPolicyTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         ListPolicyTagsRequest {
             marker: marker_,
             max_items: max_items_,
@@ -6756,20 +6756,20 @@ impl ListPolicyVersionsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         ListPolicyVersionsRequest {
             marker: marker_,
             max_items: max_items_,
@@ -6816,20 +6816,20 @@ impl ListRolePoliciesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         ListRolePoliciesRequest {
             marker: marker_,
             max_items: max_items_,
@@ -6876,20 +6876,20 @@ impl ListRoleTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         ListRoleTagsRequest {
             marker: marker_,
             max_items: max_items_,
@@ -6935,17 +6935,17 @@ impl ListRolesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_PATH_PREFIX_TYPE,
         );
         ListRolesRequest {
@@ -6994,20 +6994,20 @@ impl ListSAMLProviderTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let saml_provider_arn_ = d.string(
             &q::key(prefix, "SAMLProviderArn"),
-            &q::path(path, "SAMLProviderArn"),
+            &q::path(path, "sAMLProviderArn"),
             &S_ARN_TYPE,
         );
-        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "SAMLProviderArn"));
+        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "sAMLProviderArn"));
         ListSAMLProviderTagsRequest {
             marker: marker_,
             max_items: max_items_,
@@ -7085,17 +7085,17 @@ impl ListSSHPublicKeysRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         ListSSHPublicKeysRequest {
@@ -7144,22 +7144,22 @@ impl ListServerCertificateTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let server_certificate_name_ = d.string(
             &q::key(prefix, "ServerCertificateName"),
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.required(
             server_certificate_name_,
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
         );
         ListServerCertificateTagsRequest {
             marker: marker_,
@@ -7206,17 +7206,17 @@ impl ListServerCertificatesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_PATH_PREFIX_TYPE,
         );
         ListServerCertificatesRequest {
@@ -7269,25 +7269,25 @@ impl ListServiceSpecificCredentialsRequest {
     /// Decodes this shape's members found under `prefix`, recording
     /// every constraint violation in the decoder.
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
-        let all_users_ = d.boolean(&q::key(prefix, "AllUsers"), &q::path(path, "AllUsers"));
+        let all_users_ = d.boolean(&q::key(prefix, "AllUsers"), &q::path(path, "allUsers"));
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let service_name_ = d.string(
             &q::key(prefix, "ServiceName"),
-            &q::path(path, "ServiceName"),
+            &q::path(path, "serviceName"),
             &S_SERVICE_NAME,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         ListServiceSpecificCredentialsRequest {
@@ -7341,17 +7341,17 @@ impl ListSigningCertificatesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         ListSigningCertificatesRequest {
@@ -7400,20 +7400,20 @@ impl ListUserPoliciesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         ListUserPoliciesRequest {
             marker: marker_,
             max_items: max_items_,
@@ -7460,20 +7460,20 @@ impl ListUserTagsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         ListUserTagsRequest {
             marker: marker_,
             max_items: max_items_,
@@ -7519,17 +7519,17 @@ impl ListUsersRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let path_prefix_ = d.string(
             &q::key(prefix, "PathPrefix"),
-            &q::path(path, "PathPrefix"),
+            &q::path(path, "pathPrefix"),
             &S_PATH_PREFIX_TYPE,
         );
         ListUsersRequest {
@@ -7578,17 +7578,17 @@ impl ListVirtualMFADevicesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let assignment_status_ = d.string(
             &q::key(prefix, "AssignmentStatus"),
-            &q::path(path, "AssignmentStatus"),
+            &q::path(path, "assignmentStatus"),
             &S_ASSIGNMENT_STATUS_TYPE,
         );
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         ListVirtualMFADevicesRequest {
@@ -7766,7 +7766,7 @@ impl OrderedOrganizationPolicyType {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let service_control_policy_input_list_ = d.list(
             &q::key(prefix, "ServiceControlPolicyInputList"),
-            &q::path(path, "ServiceControlPolicyInputList"),
+            &q::path(path, "serviceControlPolicyInputList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_DOCUMENT_TYPE),
@@ -8049,19 +8049,19 @@ impl PolicyIdentifier {
             Some(InlinePolicyIdentifierType::decode(
                 d,
                 &q::key(prefix, "InlinePolicyIdentifier"),
-                &q::path(path, "InlinePolicyIdentifier"),
+                &q::path(path, "inlinePolicyIdentifier"),
             ))
         } else {
             None
         };
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
         let policy_type_ = d.string(
             &q::key(prefix, "PolicyType"),
-            &q::path(path, "PolicyType"),
+            &q::path(path, "policyType"),
             &S_POLICY_IDENTIFIER_POLICY_TYPE,
         );
         PolicyIdentifier {
@@ -8086,17 +8086,17 @@ impl PolicyParameter {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let name_ = d.string(
             &q::key(prefix, "Name"),
-            &q::path(path, "Name"),
+            &q::path(path, "name"),
             &S_POLICY_PARAMETER_NAME_TYPE,
         );
         let type_ = d.string(
             &q::key(prefix, "Type"),
-            &q::path(path, "Type"),
+            &q::path(path, "type"),
             &S_POLICY_PARAMETER_TYPE_ENUM,
         );
         let values_ = d.list(
             &q::key(prefix, "Values"),
-            &q::path(path, "Values"),
+            &q::path(path, "values"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_PARAMETER_VALUE_TYPE),
@@ -8233,7 +8233,7 @@ impl PutAccountPropertiesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let properties_ = d.map(
             &q::key(prefix, "Properties"),
-            &q::path(path, "Properties"),
+            &q::path(path, "properties"),
             None,
             |d, k, p| {
                 (
@@ -8250,7 +8250,7 @@ impl PutAccountPropertiesRequest {
                 )
             },
         );
-        let properties_ = d.required(properties_, &q::path(path, "Properties"));
+        let properties_ = d.required(properties_, &q::path(path, "properties"));
         PutAccountPropertiesRequest {
             properties: properties_,
         }
@@ -8286,22 +8286,22 @@ impl PutGroupPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let policy_document_ = d.string(
             &q::key(prefix, "PolicyDocument"),
-            &q::path(path, "PolicyDocument"),
+            &q::path(path, "policyDocument"),
             &S_POLICY_DOCUMENT_TYPE,
         );
-        let policy_document_ = d.required(policy_document_, &q::path(path, "PolicyDocument"));
+        let policy_document_ = d.required(policy_document_, &q::path(path, "policyDocument"));
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         PutGroupPolicyRequest {
             group_name: group_name_,
             policy_document: policy_document_,
@@ -8322,17 +8322,17 @@ impl PutRolePermissionsBoundaryRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let permissions_boundary_ = d.string(
             &q::key(prefix, "PermissionsBoundary"),
-            &q::path(path, "PermissionsBoundary"),
+            &q::path(path, "permissionsBoundary"),
             &S_ARN_TYPE,
         );
         let permissions_boundary_ =
-            d.required(permissions_boundary_, &q::path(path, "PermissionsBoundary"));
+            d.required(permissions_boundary_, &q::path(path, "permissionsBoundary"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         PutRolePermissionsBoundaryRequest {
             permissions_boundary: permissions_boundary_,
             role_name: role_name_,
@@ -8353,22 +8353,22 @@ impl PutRolePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_document_ = d.string(
             &q::key(prefix, "PolicyDocument"),
-            &q::path(path, "PolicyDocument"),
+            &q::path(path, "policyDocument"),
             &S_POLICY_DOCUMENT_TYPE,
         );
-        let policy_document_ = d.required(policy_document_, &q::path(path, "PolicyDocument"));
+        let policy_document_ = d.required(policy_document_, &q::path(path, "policyDocument"));
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         PutRolePolicyRequest {
             policy_document: policy_document_,
             policy_name: policy_name_,
@@ -8389,17 +8389,17 @@ impl PutUserPermissionsBoundaryRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let permissions_boundary_ = d.string(
             &q::key(prefix, "PermissionsBoundary"),
-            &q::path(path, "PermissionsBoundary"),
+            &q::path(path, "permissionsBoundary"),
             &S_ARN_TYPE,
         );
         let permissions_boundary_ =
-            d.required(permissions_boundary_, &q::path(path, "PermissionsBoundary"));
+            d.required(permissions_boundary_, &q::path(path, "permissionsBoundary"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         PutUserPermissionsBoundaryRequest {
             permissions_boundary: permissions_boundary_,
             user_name: user_name_,
@@ -8420,22 +8420,22 @@ impl PutUserPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_document_ = d.string(
             &q::key(prefix, "PolicyDocument"),
-            &q::path(path, "PolicyDocument"),
+            &q::path(path, "policyDocument"),
             &S_POLICY_DOCUMENT_TYPE,
         );
-        let policy_document_ = d.required(policy_document_, &q::path(path, "PolicyDocument"));
+        let policy_document_ = d.required(policy_document_, &q::path(path, "policyDocument"));
         let policy_name_ = d.string(
             &q::key(prefix, "PolicyName"),
-            &q::path(path, "PolicyName"),
+            &q::path(path, "policyName"),
             &S_POLICY_NAME_TYPE,
         );
-        let policy_name_ = d.required(policy_name_, &q::path(path, "PolicyName"));
+        let policy_name_ = d.required(policy_name_, &q::path(path, "policyName"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         PutUserPolicyRequest {
             policy_document: policy_document_,
             policy_name: policy_name_,
@@ -8456,16 +8456,16 @@ impl RejectDelegationRequestRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let delegation_request_id_ = d.string(
             &q::key(prefix, "DelegationRequestId"),
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
             &S_DELEGATION_REQUEST_ID_TYPE,
         );
         let delegation_request_id_ = d.required(
             delegation_request_id_,
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
         );
         let notes_ = d.string(
             &q::key(prefix, "Notes"),
-            &q::path(path, "Notes"),
+            &q::path(path, "notes"),
             &S_NOTES_TYPE,
         );
         RejectDelegationRequestRequest {
@@ -8487,18 +8487,18 @@ impl RemoveClientIDFromOpenIDConnectProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let client_id_ = d.string(
             &q::key(prefix, "ClientID"),
-            &q::path(path, "ClientID"),
+            &q::path(path, "clientID"),
             &S_CLIENT_ID_TYPE,
         );
-        let client_id_ = d.required(client_id_, &q::path(path, "ClientID"));
+        let client_id_ = d.required(client_id_, &q::path(path, "clientID"));
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         RemoveClientIDFromOpenIDConnectProviderRequest {
             client_id: client_id_,
@@ -8519,19 +8519,19 @@ impl RemoveRoleFromInstanceProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         RemoveRoleFromInstanceProfileRequest {
             instance_profile_name: instance_profile_name_,
             role_name: role_name_,
@@ -8551,16 +8551,16 @@ impl RemoveUserFromGroupRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         RemoveUserFromGroupRequest {
             group_name: group_name_,
             user_name: user_name_,
@@ -8580,12 +8580,12 @@ impl ReplacementValueEntry {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let values_ = d.list(
             &q::key(prefix, "Values"),
-            &q::path(path, "Values"),
+            &q::path(path, "values"),
             Some(1),
             Some(20),
             |d, k, p| d.string(k, p, &S_STRING_TYPE),
         );
-        let values_ = d.required(values_, &q::path(path, "Values"));
+        let values_ = d.required(values_, &q::path(path, "values"));
         ReplacementValueEntry { values: values_ }
     }
 }
@@ -8602,16 +8602,16 @@ impl ResetServiceSpecificCredentialRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let service_specific_credential_id_ = d.string(
             &q::key(prefix, "ServiceSpecificCredentialId"),
-            &q::path(path, "ServiceSpecificCredentialId"),
+            &q::path(path, "serviceSpecificCredentialId"),
             &S_SERVICE_SPECIFIC_CREDENTIAL_ID,
         );
         let service_specific_credential_id_ = d.required(
             service_specific_credential_id_,
-            &q::path(path, "ServiceSpecificCredentialId"),
+            &q::path(path, "serviceSpecificCredentialId"),
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         ResetServiceSpecificCredentialRequest {
@@ -8694,30 +8694,30 @@ impl ResyncMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let authentication_code1_ = d.string(
             &q::key(prefix, "AuthenticationCode1"),
-            &q::path(path, "AuthenticationCode1"),
+            &q::path(path, "authenticationCode1"),
             &S_AUTHENTICATION_CODE_TYPE,
         );
         let authentication_code1_ =
-            d.required(authentication_code1_, &q::path(path, "AuthenticationCode1"));
+            d.required(authentication_code1_, &q::path(path, "authenticationCode1"));
         let authentication_code2_ = d.string(
             &q::key(prefix, "AuthenticationCode2"),
-            &q::path(path, "AuthenticationCode2"),
+            &q::path(path, "authenticationCode2"),
             &S_AUTHENTICATION_CODE_TYPE,
         );
         let authentication_code2_ =
-            d.required(authentication_code2_, &q::path(path, "AuthenticationCode2"));
+            d.required(authentication_code2_, &q::path(path, "authenticationCode2"));
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         ResyncMFADeviceRequest {
             authentication_code1: authentication_code1_,
             authentication_code2: authentication_code2_,
@@ -9092,12 +9092,12 @@ impl SendDelegationTokenRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let delegation_request_id_ = d.string(
             &q::key(prefix, "DelegationRequestId"),
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
             &S_DELEGATION_REQUEST_ID_TYPE,
         );
         let delegation_request_id_ = d.required(
             delegation_request_id_,
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
         );
         SendDelegationTokenRequest {
             delegation_request_id: delegation_request_id_,
@@ -9314,16 +9314,16 @@ impl SetDefaultPolicyVersionRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let version_id_ = d.string(
             &q::key(prefix, "VersionId"),
-            &q::path(path, "VersionId"),
+            &q::path(path, "versionId"),
             &S_POLICY_VERSION_ID_TYPE,
         );
-        let version_id_ = d.required(version_id_, &q::path(path, "VersionId"));
+        let version_id_ = d.required(version_id_, &q::path(path, "versionId"));
         SetDefaultPolicyVersionRequest {
             policy_arn: policy_arn_,
             version_id: version_id_,
@@ -9342,12 +9342,12 @@ impl SetSecurityTokenServicePreferencesRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let global_endpoint_token_version_ = d.string(
             &q::key(prefix, "GlobalEndpointTokenVersion"),
-            &q::path(path, "GlobalEndpointTokenVersion"),
+            &q::path(path, "globalEndpointTokenVersion"),
             &S_GLOBAL_ENDPOINT_TOKEN_VERSION,
         );
         let global_endpoint_token_version_ = d.required(
             global_endpoint_token_version_,
-            &q::path(path, "GlobalEndpointTokenVersion"),
+            &q::path(path, "globalEndpointTokenVersion"),
         );
         SetSecurityTokenServicePreferencesRequest {
             global_endpoint_token_version: global_endpoint_token_version_,
@@ -9406,20 +9406,20 @@ impl SimulateCustomPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let action_names_ = d.list(
             &q::key(prefix, "ActionNames"),
-            &q::path(path, "ActionNames"),
+            &q::path(path, "actionNames"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_ACTION_NAME_TYPE),
         );
-        let action_names_ = d.required(action_names_, &q::path(path, "ActionNames"));
+        let action_names_ = d.required(action_names_, &q::path(path, "actionNames"));
         let caller_arn_ = d.string(
             &q::key(prefix, "CallerArn"),
-            &q::path(path, "CallerArn"),
+            &q::path(path, "callerArn"),
             &S_RESOURCE_NAME_TYPE,
         );
         let context_entries_ = d.list(
             &q::key(prefix, "ContextEntries"),
-            &q::path(path, "ContextEntries"),
+            &q::path(path, "contextEntries"),
             None,
             None,
             |d, k, p| {
@@ -9432,17 +9432,17 @@ impl SimulateCustomPolicyRequest {
         );
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let ordered_organization_policy_input_list_ = d.list(
             &q::key(prefix, "OrderedOrganizationPolicyInputList"),
-            &q::path(path, "OrderedOrganizationPolicyInputList"),
+            &q::path(path, "orderedOrganizationPolicyInputList"),
             None,
             Some(7),
             |d, k, p| {
@@ -9455,39 +9455,39 @@ impl SimulateCustomPolicyRequest {
         );
         let permissions_boundary_policy_input_list_ = d.list(
             &q::key(prefix, "PermissionsBoundaryPolicyInputList"),
-            &q::path(path, "PermissionsBoundaryPolicyInputList"),
+            &q::path(path, "permissionsBoundaryPolicyInputList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_DOCUMENT_TYPE),
         );
         let policy_input_list_ = d.list(
             &q::key(prefix, "PolicyInputList"),
-            &q::path(path, "PolicyInputList"),
+            &q::path(path, "policyInputList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_DOCUMENT_TYPE),
         );
-        let policy_input_list_ = d.required(policy_input_list_, &q::path(path, "PolicyInputList"));
+        let policy_input_list_ = d.required(policy_input_list_, &q::path(path, "policyInputList"));
         let resource_arns_ = d.list(
             &q::key(prefix, "ResourceArns"),
-            &q::path(path, "ResourceArns"),
+            &q::path(path, "resourceArns"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_RESOURCE_NAME_TYPE),
         );
         let resource_handling_option_ = d.string(
             &q::key(prefix, "ResourceHandlingOption"),
-            &q::path(path, "ResourceHandlingOption"),
+            &q::path(path, "resourceHandlingOption"),
             &S_RESOURCE_HANDLING_OPTION_TYPE,
         );
         let resource_owner_ = d.string(
             &q::key(prefix, "ResourceOwner"),
-            &q::path(path, "ResourceOwner"),
+            &q::path(path, "resourceOwner"),
             &S_RESOURCE_NAME_TYPE,
         );
         let resource_policy_ = d.string(
             &q::key(prefix, "ResourcePolicy"),
-            &q::path(path, "ResourcePolicy"),
+            &q::path(path, "resourcePolicy"),
             &S_POLICY_DOCUMENT_TYPE,
         );
         SimulateCustomPolicyRequest {
@@ -9555,20 +9555,20 @@ impl SimulatePrincipalPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let action_names_ = d.list(
             &q::key(prefix, "ActionNames"),
-            &q::path(path, "ActionNames"),
+            &q::path(path, "actionNames"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_ACTION_NAME_TYPE),
         );
-        let action_names_ = d.required(action_names_, &q::path(path, "ActionNames"));
+        let action_names_ = d.required(action_names_, &q::path(path, "actionNames"));
         let caller_arn_ = d.string(
             &q::key(prefix, "CallerArn"),
-            &q::path(path, "CallerArn"),
+            &q::path(path, "callerArn"),
             &S_RESOURCE_NAME_TYPE,
         );
         let context_entries_ = d.list(
             &q::key(prefix, "ContextEntries"),
-            &q::path(path, "ContextEntries"),
+            &q::path(path, "contextEntries"),
             None,
             None,
             |d, k, p| {
@@ -9581,24 +9581,24 @@ impl SimulatePrincipalPolicyRequest {
         );
         let marker_ = d.string(
             &q::key(prefix, "Marker"),
-            &q::path(path, "Marker"),
+            &q::path(path, "marker"),
             &S_MARKER_TYPE,
         );
         let max_items_ = d.integer(
             &q::key(prefix, "MaxItems"),
-            &q::path(path, "MaxItems"),
+            &q::path(path, "maxItems"),
             &I_MAX_ITEMS_TYPE,
         );
         let permissions_boundary_policy_input_list_ = d.list(
             &q::key(prefix, "PermissionsBoundaryPolicyInputList"),
-            &q::path(path, "PermissionsBoundaryPolicyInputList"),
+            &q::path(path, "permissionsBoundaryPolicyInputList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_DOCUMENT_TYPE),
         );
         let policy_exclusion_list_ = d.list(
             &q::key(prefix, "PolicyExclusionList"),
-            &q::path(path, "PolicyExclusionList"),
+            &q::path(path, "policyExclusionList"),
             None,
             Some(256),
             |d, k, p| {
@@ -9611,37 +9611,37 @@ impl SimulatePrincipalPolicyRequest {
         );
         let policy_input_list_ = d.list(
             &q::key(prefix, "PolicyInputList"),
-            &q::path(path, "PolicyInputList"),
+            &q::path(path, "policyInputList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_POLICY_DOCUMENT_TYPE),
         );
         let policy_source_arn_ = d.string(
             &q::key(prefix, "PolicySourceArn"),
-            &q::path(path, "PolicySourceArn"),
+            &q::path(path, "policySourceArn"),
             &S_ARN_TYPE,
         );
-        let policy_source_arn_ = d.required(policy_source_arn_, &q::path(path, "PolicySourceArn"));
+        let policy_source_arn_ = d.required(policy_source_arn_, &q::path(path, "policySourceArn"));
         let resource_arns_ = d.list(
             &q::key(prefix, "ResourceArns"),
-            &q::path(path, "ResourceArns"),
+            &q::path(path, "resourceArns"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_RESOURCE_NAME_TYPE),
         );
         let resource_handling_option_ = d.string(
             &q::key(prefix, "ResourceHandlingOption"),
-            &q::path(path, "ResourceHandlingOption"),
+            &q::path(path, "resourceHandlingOption"),
             &S_RESOURCE_HANDLING_OPTION_TYPE,
         );
         let resource_owner_ = d.string(
             &q::key(prefix, "ResourceOwner"),
-            &q::path(path, "ResourceOwner"),
+            &q::path(path, "resourceOwner"),
             &S_RESOURCE_NAME_TYPE,
         );
         let resource_policy_ = d.string(
             &q::key(prefix, "ResourcePolicy"),
-            &q::path(path, "ResourcePolicy"),
+            &q::path(path, "resourcePolicy"),
             &S_POLICY_DOCUMENT_TYPE,
         );
         SimulatePrincipalPolicyRequest {
@@ -9725,16 +9725,16 @@ impl Tag {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let key_ = d.string(
             &q::key(prefix, "Key"),
-            &q::path(path, "Key"),
+            &q::path(path, "key"),
             &S_TAG_KEY_TYPE,
         );
-        let key_ = d.required(key_, &q::path(path, "Key"));
+        let key_ = d.required(key_, &q::path(path, "key"));
         let value_ = d.string(
             &q::key(prefix, "Value"),
-            &q::path(path, "Value"),
+            &q::path(path, "value"),
             &S_TAG_VALUE_TYPE,
         );
-        let value_ = d.required(value_, &q::path(path, "Value"));
+        let value_ = d.required(value_, &q::path(path, "value"));
         Tag {
             key: key_,
             value: value_,
@@ -9770,16 +9770,16 @@ impl TagInstanceProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -9790,7 +9790,7 @@ impl TagInstanceProfileRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         TagInstanceProfileRequest {
             instance_profile_name: instance_profile_name_,
             tags: tags_,
@@ -9810,13 +9810,13 @@ impl TagMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -9827,7 +9827,7 @@ impl TagMFADeviceRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         TagMFADeviceRequest {
             serial_number: serial_number_,
             tags: tags_,
@@ -9847,16 +9847,16 @@ impl TagOpenIDConnectProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -9867,7 +9867,7 @@ impl TagOpenIDConnectProviderRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         TagOpenIDConnectProviderRequest {
             open_id_connect_provider_arn: open_id_connect_provider_arn_,
             tags: tags_,
@@ -9887,13 +9887,13 @@ impl TagPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -9904,7 +9904,7 @@ impl TagPolicyRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         TagPolicyRequest {
             policy_arn: policy_arn_,
             tags: tags_,
@@ -9924,13 +9924,13 @@ impl TagRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -9941,7 +9941,7 @@ impl TagRoleRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         TagRoleRequest {
             role_name: role_name_,
             tags: tags_,
@@ -9961,13 +9961,13 @@ impl TagSAMLProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let saml_provider_arn_ = d.string(
             &q::key(prefix, "SAMLProviderArn"),
-            &q::path(path, "SAMLProviderArn"),
+            &q::path(path, "sAMLProviderArn"),
             &S_ARN_TYPE,
         );
-        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "SAMLProviderArn"));
+        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "sAMLProviderArn"));
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -9978,7 +9978,7 @@ impl TagSAMLProviderRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         TagSAMLProviderRequest {
             saml_provider_arn: saml_provider_arn_,
             tags: tags_,
@@ -9998,16 +9998,16 @@ impl TagServerCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let server_certificate_name_ = d.string(
             &q::key(prefix, "ServerCertificateName"),
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.required(
             server_certificate_name_,
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -10018,7 +10018,7 @@ impl TagServerCertificateRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         TagServerCertificateRequest {
             server_certificate_name: server_certificate_name_,
             tags: tags_,
@@ -10061,7 +10061,7 @@ impl TagUserRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -10072,13 +10072,13 @@ impl TagUserRequest {
                 }
             },
         );
-        let tags_ = d.required(tags_, &q::path(path, "Tags"));
+        let tags_ = d.required(tags_, &q::path(path, "tags"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         TagUserRequest {
             tags: tags_,
             user_name: user_name_,
@@ -10125,21 +10125,21 @@ impl UntagInstanceProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let instance_profile_name_ = d.string(
             &q::key(prefix, "InstanceProfileName"),
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
             &S_INSTANCE_PROFILE_NAME_TYPE,
         );
         let instance_profile_name_ = d.required(
             instance_profile_name_,
-            &q::path(path, "InstanceProfileName"),
+            &q::path(path, "instanceProfileName"),
         );
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         UntagInstanceProfileRequest {
             instance_profile_name: instance_profile_name_,
             tag_keys: tag_keys_,
@@ -10159,18 +10159,18 @@ impl UntagMFADeviceRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
-        let serial_number_ = d.required(serial_number_, &q::path(path, "SerialNumber"));
+        let serial_number_ = d.required(serial_number_, &q::path(path, "serialNumber"));
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         UntagMFADeviceRequest {
             serial_number: serial_number_,
             tag_keys: tag_keys_,
@@ -10190,21 +10190,21 @@ impl UntagOpenIDConnectProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         UntagOpenIDConnectProviderRequest {
             open_id_connect_provider_arn: open_id_connect_provider_arn_,
             tag_keys: tag_keys_,
@@ -10224,18 +10224,18 @@ impl UntagPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_arn_ = d.string(
             &q::key(prefix, "PolicyArn"),
-            &q::path(path, "PolicyArn"),
+            &q::path(path, "policyArn"),
             &S_ARN_TYPE,
         );
-        let policy_arn_ = d.required(policy_arn_, &q::path(path, "PolicyArn"));
+        let policy_arn_ = d.required(policy_arn_, &q::path(path, "policyArn"));
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         UntagPolicyRequest {
             policy_arn: policy_arn_,
             tag_keys: tag_keys_,
@@ -10255,18 +10255,18 @@ impl UntagRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         UntagRoleRequest {
             role_name: role_name_,
             tag_keys: tag_keys_,
@@ -10286,18 +10286,18 @@ impl UntagSAMLProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let saml_provider_arn_ = d.string(
             &q::key(prefix, "SAMLProviderArn"),
-            &q::path(path, "SAMLProviderArn"),
+            &q::path(path, "sAMLProviderArn"),
             &S_ARN_TYPE,
         );
-        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "SAMLProviderArn"));
+        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "sAMLProviderArn"));
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         UntagSAMLProviderRequest {
             saml_provider_arn: saml_provider_arn_,
             tag_keys: tag_keys_,
@@ -10317,21 +10317,21 @@ impl UntagServerCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let server_certificate_name_ = d.string(
             &q::key(prefix, "ServerCertificateName"),
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.required(
             server_certificate_name_,
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
         );
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         UntagServerCertificateRequest {
             server_certificate_name: server_certificate_name_,
             tag_keys: tag_keys_,
@@ -10351,18 +10351,18 @@ impl UntagUserRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let tag_keys_ = d.list(
             &q::key(prefix, "TagKeys"),
-            &q::path(path, "TagKeys"),
+            &q::path(path, "tagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
         );
-        let tag_keys_ = d.required(tag_keys_, &q::path(path, "TagKeys"));
+        let tag_keys_ = d.required(tag_keys_, &q::path(path, "tagKeys"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         UntagUserRequest {
             tag_keys: tag_keys_,
             user_name: user_name_,
@@ -10383,19 +10383,19 @@ impl UpdateAccessKeyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let access_key_id_ = d.string(
             &q::key(prefix, "AccessKeyId"),
-            &q::path(path, "AccessKeyId"),
+            &q::path(path, "accessKeyId"),
             &S_ACCESS_KEY_ID_TYPE,
         );
-        let access_key_id_ = d.required(access_key_id_, &q::path(path, "AccessKeyId"));
+        let access_key_id_ = d.required(access_key_id_, &q::path(path, "accessKeyId"));
         let status_ = d.string(
             &q::key(prefix, "Status"),
-            &q::path(path, "Status"),
+            &q::path(path, "status"),
             &S_STATUS_TYPE,
         );
-        let status_ = d.required(status_, &q::path(path, "Status"));
+        let status_ = d.required(status_, &q::path(path, "status"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         UpdateAccessKeyRequest {
@@ -10425,39 +10425,39 @@ impl UpdateAccountPasswordPolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let allow_users_to_change_password_ = d.boolean(
             &q::key(prefix, "AllowUsersToChangePassword"),
-            &q::path(path, "AllowUsersToChangePassword"),
+            &q::path(path, "allowUsersToChangePassword"),
         );
-        let hard_expiry_ = d.boolean(&q::key(prefix, "HardExpiry"), &q::path(path, "HardExpiry"));
+        let hard_expiry_ = d.boolean(&q::key(prefix, "HardExpiry"), &q::path(path, "hardExpiry"));
         let max_password_age_ = d.integer(
             &q::key(prefix, "MaxPasswordAge"),
-            &q::path(path, "MaxPasswordAge"),
+            &q::path(path, "maxPasswordAge"),
             &I_MAX_PASSWORD_AGE_TYPE,
         );
         let minimum_password_length_ = d.integer(
             &q::key(prefix, "MinimumPasswordLength"),
-            &q::path(path, "MinimumPasswordLength"),
+            &q::path(path, "minimumPasswordLength"),
             &I_MINIMUM_PASSWORD_LENGTH_TYPE,
         );
         let password_reuse_prevention_ = d.integer(
             &q::key(prefix, "PasswordReusePrevention"),
-            &q::path(path, "PasswordReusePrevention"),
+            &q::path(path, "passwordReusePrevention"),
             &I_PASSWORD_REUSE_PREVENTION_TYPE,
         );
         let require_lowercase_characters_ = d.boolean(
             &q::key(prefix, "RequireLowercaseCharacters"),
-            &q::path(path, "RequireLowercaseCharacters"),
+            &q::path(path, "requireLowercaseCharacters"),
         );
         let require_numbers_ = d.boolean(
             &q::key(prefix, "RequireNumbers"),
-            &q::path(path, "RequireNumbers"),
+            &q::path(path, "requireNumbers"),
         );
         let require_symbols_ = d.boolean(
             &q::key(prefix, "RequireSymbols"),
-            &q::path(path, "RequireSymbols"),
+            &q::path(path, "requireSymbols"),
         );
         let require_uppercase_characters_ = d.boolean(
             &q::key(prefix, "RequireUppercaseCharacters"),
-            &q::path(path, "RequireUppercaseCharacters"),
+            &q::path(path, "requireUppercaseCharacters"),
         );
         UpdateAccountPasswordPolicyRequest {
             allow_users_to_change_password: allow_users_to_change_password_,
@@ -10485,16 +10485,16 @@ impl UpdateAssumeRolePolicyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let policy_document_ = d.string(
             &q::key(prefix, "PolicyDocument"),
-            &q::path(path, "PolicyDocument"),
+            &q::path(path, "policyDocument"),
             &S_POLICY_DOCUMENT_TYPE,
         );
-        let policy_document_ = d.required(policy_document_, &q::path(path, "PolicyDocument"));
+        let policy_document_ = d.required(policy_document_, &q::path(path, "policyDocument"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         UpdateAssumeRolePolicyRequest {
             policy_document: policy_document_,
             role_name: role_name_,
@@ -10514,16 +10514,16 @@ impl UpdateDelegationRequestRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let delegation_request_id_ = d.string(
             &q::key(prefix, "DelegationRequestId"),
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
             &S_DELEGATION_REQUEST_ID_TYPE,
         );
         let delegation_request_id_ = d.required(
             delegation_request_id_,
-            &q::path(path, "DelegationRequestId"),
+            &q::path(path, "delegationRequestId"),
         );
         let notes_ = d.string(
             &q::key(prefix, "Notes"),
-            &q::path(path, "Notes"),
+            &q::path(path, "notes"),
             &S_NOTES_TYPE,
         );
         UpdateDelegationRequestRequest {
@@ -10546,18 +10546,18 @@ impl UpdateGroupRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let group_name_ = d.string(
             &q::key(prefix, "GroupName"),
-            &q::path(path, "GroupName"),
+            &q::path(path, "groupName"),
             &S_GROUP_NAME_TYPE,
         );
-        let group_name_ = d.required(group_name_, &q::path(path, "GroupName"));
+        let group_name_ = d.required(group_name_, &q::path(path, "groupName"));
         let new_group_name_ = d.string(
             &q::key(prefix, "NewGroupName"),
-            &q::path(path, "NewGroupName"),
+            &q::path(path, "newGroupName"),
             &S_GROUP_NAME_TYPE,
         );
         let new_path_ = d.string(
             &q::key(prefix, "NewPath"),
-            &q::path(path, "NewPath"),
+            &q::path(path, "newPath"),
             &S_PATH_TYPE,
         );
         UpdateGroupRequest {
@@ -10583,28 +10583,28 @@ impl UpdateLoginProfileRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let max_signin_session_duration_ = d.integer(
             &q::key(prefix, "MaxSigninSessionDuration"),
-            &q::path(path, "MaxSigninSessionDuration"),
+            &q::path(path, "maxSigninSessionDuration"),
             &I_MAX_SIGNIN_SESSION_DURATION_TYPE,
         );
         let password_ = d.sensitive(
             &q::key(prefix, "Password"),
-            &q::path(path, "Password"),
+            &q::path(path, "password"),
             &S_PASSWORD_TYPE,
         );
         let password_reset_required_ = d.boolean(
             &q::key(prefix, "PasswordResetRequired"),
-            &q::path(path, "PasswordResetRequired"),
+            &q::path(path, "passwordResetRequired"),
         );
         let reset_max_signin_session_duration_ = d.boolean(
             &q::key(prefix, "ResetMaxSigninSessionDuration"),
-            &q::path(path, "ResetMaxSigninSessionDuration"),
+            &q::path(path, "resetMaxSigninSessionDuration"),
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         UpdateLoginProfileRequest {
             max_signin_session_duration: max_signin_session_duration_,
             password: password_,
@@ -10632,32 +10632,32 @@ impl UpdateOpenIDConnectProviderRequest {
             Some(ContextProvider::decode(
                 d,
                 &q::key(prefix, "ContextProvider"),
-                &q::path(path, "ContextProvider"),
+                &q::path(path, "contextProvider"),
             ))
         } else {
             None
         };
         let identity_center_instance_arn_ = d.string(
             &q::key(prefix, "IdentityCenterInstanceArn"),
-            &q::path(path, "IdentityCenterInstanceArn"),
+            &q::path(path, "identityCenterInstanceArn"),
             &S_IDENTITY_CENTER_INSTANCE_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         let remove_context_provider_ = d.boolean(
             &q::key(prefix, "RemoveContextProvider"),
-            &q::path(path, "RemoveContextProvider"),
+            &q::path(path, "removeContextProvider"),
         );
         let remove_identity_center_instance_ = d.boolean(
             &q::key(prefix, "RemoveIdentityCenterInstance"),
-            &q::path(path, "RemoveIdentityCenterInstance"),
+            &q::path(path, "removeIdentityCenterInstance"),
         );
         UpdateOpenIDConnectProviderRequest {
             context_provider: context_provider_,
@@ -10681,21 +10681,21 @@ impl UpdateOpenIDConnectProviderThumbprintRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let open_id_connect_provider_arn_ = d.string(
             &q::key(prefix, "OpenIDConnectProviderArn"),
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
             &S_ARN_TYPE,
         );
         let open_id_connect_provider_arn_ = d.required(
             open_id_connect_provider_arn_,
-            &q::path(path, "OpenIDConnectProviderArn"),
+            &q::path(path, "openIDConnectProviderArn"),
         );
         let thumbprint_list_ = d.list(
             &q::key(prefix, "ThumbprintList"),
-            &q::path(path, "ThumbprintList"),
+            &q::path(path, "thumbprintList"),
             None,
             None,
             |d, k, p| d.string(k, p, &S_THUMBPRINT_TYPE),
         );
-        let thumbprint_list_ = d.required(thumbprint_list_, &q::path(path, "ThumbprintList"));
+        let thumbprint_list_ = d.required(thumbprint_list_, &q::path(path, "thumbprintList"));
         UpdateOpenIDConnectProviderThumbprintRequest {
             open_id_connect_provider_arn: open_id_connect_provider_arn_,
             thumbprint_list: thumbprint_list_,
@@ -10715,16 +10715,16 @@ impl UpdateRoleDescriptionRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let description_ = d.string(
             &q::key(prefix, "Description"),
-            &q::path(path, "Description"),
+            &q::path(path, "description"),
             &S_ROLE_DESCRIPTION_TYPE,
         );
-        let description_ = d.required(description_, &q::path(path, "Description"));
+        let description_ = d.required(description_, &q::path(path, "description"));
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         UpdateRoleDescriptionRequest {
             description: description_,
             role_name: role_name_,
@@ -10767,29 +10767,29 @@ impl UpdateRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let description_ = d.string(
             &q::key(prefix, "Description"),
-            &q::path(path, "Description"),
+            &q::path(path, "description"),
             &S_ROLE_DESCRIPTION_TYPE,
         );
         let max_session_duration_ = d.integer(
             &q::key(prefix, "MaxSessionDuration"),
-            &q::path(path, "MaxSessionDuration"),
+            &q::path(path, "maxSessionDuration"),
             &I_ROLE_MAX_SESSION_DURATION_TYPE,
         );
         let max_signin_session_duration_ = d.integer(
             &q::key(prefix, "MaxSigninSessionDuration"),
-            &q::path(path, "MaxSigninSessionDuration"),
+            &q::path(path, "maxSigninSessionDuration"),
             &I_MAX_SIGNIN_SESSION_DURATION_TYPE,
         );
         let reset_max_signin_session_duration_ = d.boolean(
             &q::key(prefix, "ResetMaxSigninSessionDuration"),
-            &q::path(path, "ResetMaxSigninSessionDuration"),
+            &q::path(path, "resetMaxSigninSessionDuration"),
         );
         let role_name_ = d.string(
             &q::key(prefix, "RoleName"),
-            &q::path(path, "RoleName"),
+            &q::path(path, "roleName"),
             &S_ROLE_NAME_TYPE,
         );
-        let role_name_ = d.required(role_name_, &q::path(path, "RoleName"));
+        let role_name_ = d.required(role_name_, &q::path(path, "roleName"));
         UpdateRoleRequest {
             description: description_,
             max_session_duration: max_session_duration_,
@@ -10835,52 +10835,52 @@ impl UpdateSAMLProviderRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let add_private_key_ = d.sensitive(
             &q::key(prefix, "AddPrivateKey"),
-            &q::path(path, "AddPrivateKey"),
+            &q::path(path, "addPrivateKey"),
             &S_PRIVATE_KEY_TYPE,
         );
         let assertion_encryption_mode_ = d.string(
             &q::key(prefix, "AssertionEncryptionMode"),
-            &q::path(path, "AssertionEncryptionMode"),
+            &q::path(path, "assertionEncryptionMode"),
             &S_ASSERTION_ENCRYPTION_MODE_TYPE,
         );
         let context_provider_ = if d.present(&q::key(prefix, "ContextProvider")) {
             Some(ContextProvider::decode(
                 d,
                 &q::key(prefix, "ContextProvider"),
-                &q::path(path, "ContextProvider"),
+                &q::path(path, "contextProvider"),
             ))
         } else {
             None
         };
         let identity_center_instance_arn_ = d.string(
             &q::key(prefix, "IdentityCenterInstanceArn"),
-            &q::path(path, "IdentityCenterInstanceArn"),
+            &q::path(path, "identityCenterInstanceArn"),
             &S_IDENTITY_CENTER_INSTANCE_ARN_TYPE,
         );
         let remove_context_provider_ = d.boolean(
             &q::key(prefix, "RemoveContextProvider"),
-            &q::path(path, "RemoveContextProvider"),
+            &q::path(path, "removeContextProvider"),
         );
         let remove_identity_center_instance_ = d.boolean(
             &q::key(prefix, "RemoveIdentityCenterInstance"),
-            &q::path(path, "RemoveIdentityCenterInstance"),
+            &q::path(path, "removeIdentityCenterInstance"),
         );
         let remove_private_key_ = d.string(
             &q::key(prefix, "RemovePrivateKey"),
-            &q::path(path, "RemovePrivateKey"),
+            &q::path(path, "removePrivateKey"),
             &S_PRIVATE_KEY_ID_TYPE,
         );
         let saml_metadata_document_ = d.string(
             &q::key(prefix, "SAMLMetadataDocument"),
-            &q::path(path, "SAMLMetadataDocument"),
+            &q::path(path, "sAMLMetadataDocument"),
             &S_SAML_METADATA_DOCUMENT_TYPE,
         );
         let saml_provider_arn_ = d.string(
             &q::key(prefix, "SAMLProviderArn"),
-            &q::path(path, "SAMLProviderArn"),
+            &q::path(path, "sAMLProviderArn"),
             &S_ARN_TYPE,
         );
-        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "SAMLProviderArn"));
+        let saml_provider_arn_ = d.required(saml_provider_arn_, &q::path(path, "sAMLProviderArn"));
         UpdateSAMLProviderRequest {
             add_private_key: add_private_key_,
             assertion_encryption_mode: assertion_encryption_mode_,
@@ -10929,22 +10929,22 @@ impl UpdateSSHPublicKeyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let ssh_public_key_id_ = d.string(
             &q::key(prefix, "SSHPublicKeyId"),
-            &q::path(path, "SSHPublicKeyId"),
+            &q::path(path, "sSHPublicKeyId"),
             &S_PUBLIC_KEY_ID_TYPE,
         );
-        let ssh_public_key_id_ = d.required(ssh_public_key_id_, &q::path(path, "SSHPublicKeyId"));
+        let ssh_public_key_id_ = d.required(ssh_public_key_id_, &q::path(path, "sSHPublicKeyId"));
         let status_ = d.string(
             &q::key(prefix, "Status"),
-            &q::path(path, "Status"),
+            &q::path(path, "status"),
             &S_STATUS_TYPE,
         );
-        let status_ = d.required(status_, &q::path(path, "Status"));
+        let status_ = d.required(status_, &q::path(path, "status"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         UpdateSSHPublicKeyRequest {
             ssh_public_key_id: ssh_public_key_id_,
             status: status_,
@@ -10966,22 +10966,22 @@ impl UpdateServerCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let new_path_ = d.string(
             &q::key(prefix, "NewPath"),
-            &q::path(path, "NewPath"),
+            &q::path(path, "newPath"),
             &S_PATH_TYPE,
         );
         let new_server_certificate_name_ = d.string(
             &q::key(prefix, "NewServerCertificateName"),
-            &q::path(path, "NewServerCertificateName"),
+            &q::path(path, "newServerCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.string(
             &q::key(prefix, "ServerCertificateName"),
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.required(
             server_certificate_name_,
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
         );
         UpdateServerCertificateRequest {
             new_path: new_path_,
@@ -11004,22 +11004,22 @@ impl UpdateServiceSpecificCredentialRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let service_specific_credential_id_ = d.string(
             &q::key(prefix, "ServiceSpecificCredentialId"),
-            &q::path(path, "ServiceSpecificCredentialId"),
+            &q::path(path, "serviceSpecificCredentialId"),
             &S_SERVICE_SPECIFIC_CREDENTIAL_ID,
         );
         let service_specific_credential_id_ = d.required(
             service_specific_credential_id_,
-            &q::path(path, "ServiceSpecificCredentialId"),
+            &q::path(path, "serviceSpecificCredentialId"),
         );
         let status_ = d.string(
             &q::key(prefix, "Status"),
-            &q::path(path, "Status"),
+            &q::path(path, "status"),
             &S_STATUS_TYPE,
         );
-        let status_ = d.required(status_, &q::path(path, "Status"));
+        let status_ = d.required(status_, &q::path(path, "status"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
         UpdateServiceSpecificCredentialRequest {
@@ -11043,19 +11043,19 @@ impl UpdateSigningCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let certificate_id_ = d.string(
             &q::key(prefix, "CertificateId"),
-            &q::path(path, "CertificateId"),
+            &q::path(path, "certificateId"),
             &S_CERTIFICATE_ID_TYPE,
         );
-        let certificate_id_ = d.required(certificate_id_, &q::path(path, "CertificateId"));
+        let certificate_id_ = d.required(certificate_id_, &q::path(path, "certificateId"));
         let status_ = d.string(
             &q::key(prefix, "Status"),
-            &q::path(path, "Status"),
+            &q::path(path, "status"),
             &S_STATUS_TYPE,
         );
-        let status_ = d.required(status_, &q::path(path, "Status"));
+        let status_ = d.required(status_, &q::path(path, "status"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         UpdateSigningCertificateRequest {
@@ -11079,20 +11079,20 @@ impl UpdateUserRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let new_path_ = d.string(
             &q::key(prefix, "NewPath"),
-            &q::path(path, "NewPath"),
+            &q::path(path, "newPath"),
             &S_PATH_TYPE,
         );
         let new_user_name_ = d.string(
             &q::key(prefix, "NewUserName"),
-            &q::path(path, "NewUserName"),
+            &q::path(path, "newUserName"),
             &S_USER_NAME_TYPE,
         );
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         UpdateUserRequest {
             new_path: new_path_,
             new_user_name: new_user_name_,
@@ -11113,17 +11113,17 @@ impl UploadSSHPublicKeyRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let ssh_public_key_body_ = d.string(
             &q::key(prefix, "SSHPublicKeyBody"),
-            &q::path(path, "SSHPublicKeyBody"),
+            &q::path(path, "sSHPublicKeyBody"),
             &S_PUBLIC_KEY_MATERIAL_TYPE,
         );
         let ssh_public_key_body_ =
-            d.required(ssh_public_key_body_, &q::path(path, "SSHPublicKeyBody"));
+            d.required(ssh_public_key_body_, &q::path(path, "sSHPublicKeyBody"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_USER_NAME_TYPE,
         );
-        let user_name_ = d.required(user_name_, &q::path(path, "UserName"));
+        let user_name_ = d.required(user_name_, &q::path(path, "userName"));
         UploadSSHPublicKeyRequest {
             ssh_public_key_body: ssh_public_key_body_,
             user_name: user_name_,
@@ -11168,38 +11168,38 @@ impl UploadServerCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let certificate_body_ = d.string(
             &q::key(prefix, "CertificateBody"),
-            &q::path(path, "CertificateBody"),
+            &q::path(path, "certificateBody"),
             &S_CERTIFICATE_BODY_TYPE,
         );
-        let certificate_body_ = d.required(certificate_body_, &q::path(path, "CertificateBody"));
+        let certificate_body_ = d.required(certificate_body_, &q::path(path, "certificateBody"));
         let certificate_chain_ = d.string(
             &q::key(prefix, "CertificateChain"),
-            &q::path(path, "CertificateChain"),
+            &q::path(path, "certificateChain"),
             &S_CERTIFICATE_CHAIN_TYPE,
         );
         let path_ = d.string(
             &q::key(prefix, "Path"),
-            &q::path(path, "Path"),
+            &q::path(path, "path"),
             &S_PATH_TYPE,
         );
         let private_key_ = d.sensitive(
             &q::key(prefix, "PrivateKey"),
-            &q::path(path, "PrivateKey"),
+            &q::path(path, "privateKey"),
             &S_PRIVATE_KEY_TYPE,
         );
-        let private_key_ = d.required(private_key_, &q::path(path, "PrivateKey"));
+        let private_key_ = d.required(private_key_, &q::path(path, "privateKey"));
         let server_certificate_name_ = d.string(
             &q::key(prefix, "ServerCertificateName"),
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
             &S_SERVER_CERTIFICATE_NAME_TYPE,
         );
         let server_certificate_name_ = d.required(
             server_certificate_name_,
-            &q::path(path, "ServerCertificateName"),
+            &q::path(path, "serverCertificateName"),
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -11260,13 +11260,13 @@ impl UploadSigningCertificateRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let certificate_body_ = d.string(
             &q::key(prefix, "CertificateBody"),
-            &q::path(path, "CertificateBody"),
+            &q::path(path, "certificateBody"),
             &S_CERTIFICATE_BODY_TYPE,
         );
-        let certificate_body_ = d.required(certificate_body_, &q::path(path, "CertificateBody"));
+        let certificate_body_ = d.required(certificate_body_, &q::path(path, "certificateBody"));
         let user_name_ = d.string(
             &q::key(prefix, "UserName"),
-            &q::path(path, "UserName"),
+            &q::path(path, "userName"),
             &S_EXISTING_USER_NAME_TYPE,
         );
         UploadSigningCertificateRequest {

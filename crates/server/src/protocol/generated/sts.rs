@@ -297,27 +297,27 @@ impl AssumeRoleRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_ROLE_DURATION_SECONDS_TYPE,
         );
         let external_id_ = d.string(
             &q::key(prefix, "ExternalId"),
-            &q::path(path, "ExternalId"),
+            &q::path(path, "externalId"),
             &S_EXTERNAL_ID_TYPE,
         );
         let minimum_session_token_size_ = d.integer(
             &q::key(prefix, "MinimumSessionTokenSize"),
-            &q::path(path, "MinimumSessionTokenSize"),
+            &q::path(path, "minimumSessionTokenSize"),
             &I_MINIMUM_SESSION_TOKEN_SIZE_TYPE,
         );
         let policy_ = d.string(
             &q::key(prefix, "Policy"),
-            &q::path(path, "Policy"),
+            &q::path(path, "policy"),
             &S_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE,
         );
         let policy_arns_ = d.list(
             &q::key(prefix, "PolicyArns"),
-            &q::path(path, "PolicyArns"),
+            &q::path(path, "policyArns"),
             None,
             None,
             |d, k, p| {
@@ -330,7 +330,7 @@ impl AssumeRoleRequest {
         );
         let provided_contexts_ = d.list(
             &q::key(prefix, "ProvidedContexts"),
-            &q::path(path, "ProvidedContexts"),
+            &q::path(path, "providedContexts"),
             Some(1),
             Some(5),
             |d, k, p| {
@@ -343,29 +343,29 @@ impl AssumeRoleRequest {
         );
         let role_arn_ = d.string(
             &q::key(prefix, "RoleArn"),
-            &q::path(path, "RoleArn"),
+            &q::path(path, "roleArn"),
             &S_ARN_TYPE,
         );
-        let role_arn_ = d.required(role_arn_, &q::path(path, "RoleArn"));
+        let role_arn_ = d.required(role_arn_, &q::path(path, "roleArn"));
         let role_session_name_ = d.string(
             &q::key(prefix, "RoleSessionName"),
-            &q::path(path, "RoleSessionName"),
+            &q::path(path, "roleSessionName"),
             &S_ROLE_SESSION_NAME_TYPE,
         );
-        let role_session_name_ = d.required(role_session_name_, &q::path(path, "RoleSessionName"));
+        let role_session_name_ = d.required(role_session_name_, &q::path(path, "roleSessionName"));
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
         let source_identity_ = d.string(
             &q::key(prefix, "SourceIdentity"),
-            &q::path(path, "SourceIdentity"),
+            &q::path(path, "sourceIdentity"),
             &S_SOURCE_IDENTITY_TYPE,
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -378,12 +378,12 @@ impl AssumeRoleRequest {
         );
         let token_code_ = d.string(
             &q::key(prefix, "TokenCode"),
-            &q::path(path, "TokenCode"),
+            &q::path(path, "tokenCode"),
             &S_TOKEN_CODE_TYPE,
         );
         let transitive_tag_keys_ = d.list(
             &q::key(prefix, "TransitiveTagKeys"),
-            &q::path(path, "TransitiveTagKeys"),
+            &q::path(path, "transitiveTagKeys"),
             None,
             Some(50),
             |d, k, p| d.string(k, p, &S_TAG_KEY_TYPE),
@@ -458,22 +458,22 @@ impl AssumeRoleWithSAMLRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_ROLE_DURATION_SECONDS_TYPE,
         );
         let minimum_session_token_size_ = d.integer(
             &q::key(prefix, "MinimumSessionTokenSize"),
-            &q::path(path, "MinimumSessionTokenSize"),
+            &q::path(path, "minimumSessionTokenSize"),
             &I_MINIMUM_SESSION_TOKEN_SIZE_TYPE,
         );
         let policy_ = d.string(
             &q::key(prefix, "Policy"),
-            &q::path(path, "Policy"),
+            &q::path(path, "policy"),
             &S_SESSION_POLICY_DOCUMENT_TYPE,
         );
         let policy_arns_ = d.list(
             &q::key(prefix, "PolicyArns"),
-            &q::path(path, "PolicyArns"),
+            &q::path(path, "policyArns"),
             None,
             None,
             |d, k, p| {
@@ -486,22 +486,22 @@ impl AssumeRoleWithSAMLRequest {
         );
         let principal_arn_ = d.string(
             &q::key(prefix, "PrincipalArn"),
-            &q::path(path, "PrincipalArn"),
+            &q::path(path, "principalArn"),
             &S_ARN_TYPE,
         );
-        let principal_arn_ = d.required(principal_arn_, &q::path(path, "PrincipalArn"));
+        let principal_arn_ = d.required(principal_arn_, &q::path(path, "principalArn"));
         let role_arn_ = d.string(
             &q::key(prefix, "RoleArn"),
-            &q::path(path, "RoleArn"),
+            &q::path(path, "roleArn"),
             &S_ARN_TYPE,
         );
-        let role_arn_ = d.required(role_arn_, &q::path(path, "RoleArn"));
+        let role_arn_ = d.required(role_arn_, &q::path(path, "roleArn"));
         let saml_assertion_ = d.sensitive(
             &q::key(prefix, "SAMLAssertion"),
-            &q::path(path, "SAMLAssertion"),
+            &q::path(path, "sAMLAssertion"),
             &S_SAML_ASSERTION_TYPE,
         );
-        let saml_assertion_ = d.required(saml_assertion_, &q::path(path, "SAMLAssertion"));
+        let saml_assertion_ = d.required(saml_assertion_, &q::path(path, "sAMLAssertion"));
         AssumeRoleWithSAMLRequest {
             duration_seconds: duration_seconds_,
             minimum_session_token_size: minimum_session_token_size_,
@@ -583,22 +583,22 @@ impl AssumeRoleWithWebIdentityRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_ROLE_DURATION_SECONDS_TYPE,
         );
         let minimum_session_token_size_ = d.integer(
             &q::key(prefix, "MinimumSessionTokenSize"),
-            &q::path(path, "MinimumSessionTokenSize"),
+            &q::path(path, "minimumSessionTokenSize"),
             &I_MINIMUM_SESSION_TOKEN_SIZE_TYPE,
         );
         let policy_ = d.string(
             &q::key(prefix, "Policy"),
-            &q::path(path, "Policy"),
+            &q::path(path, "policy"),
             &S_SESSION_POLICY_DOCUMENT_TYPE,
         );
         let policy_arns_ = d.list(
             &q::key(prefix, "PolicyArns"),
-            &q::path(path, "PolicyArns"),
+            &q::path(path, "policyArns"),
             None,
             None,
             |d, k, p| {
@@ -611,28 +611,28 @@ impl AssumeRoleWithWebIdentityRequest {
         );
         let provider_id_ = d.string(
             &q::key(prefix, "ProviderId"),
-            &q::path(path, "ProviderId"),
+            &q::path(path, "providerId"),
             &S_URL_TYPE,
         );
         let role_arn_ = d.string(
             &q::key(prefix, "RoleArn"),
-            &q::path(path, "RoleArn"),
+            &q::path(path, "roleArn"),
             &S_ARN_TYPE,
         );
-        let role_arn_ = d.required(role_arn_, &q::path(path, "RoleArn"));
+        let role_arn_ = d.required(role_arn_, &q::path(path, "roleArn"));
         let role_session_name_ = d.string(
             &q::key(prefix, "RoleSessionName"),
-            &q::path(path, "RoleSessionName"),
+            &q::path(path, "roleSessionName"),
             &S_ROLE_SESSION_NAME_TYPE,
         );
-        let role_session_name_ = d.required(role_session_name_, &q::path(path, "RoleSessionName"));
+        let role_session_name_ = d.required(role_session_name_, &q::path(path, "roleSessionName"));
         let web_identity_token_ = d.sensitive(
             &q::key(prefix, "WebIdentityToken"),
-            &q::path(path, "WebIdentityToken"),
+            &q::path(path, "webIdentityToken"),
             &S_CLIENT_TOKEN_TYPE,
         );
         let web_identity_token_ =
-            d.required(web_identity_token_, &q::path(path, "WebIdentityToken"));
+            d.required(web_identity_token_, &q::path(path, "webIdentityToken"));
         AssumeRoleWithWebIdentityRequest {
             duration_seconds: duration_seconds_,
             minimum_session_token_size: minimum_session_token_size_,
@@ -711,30 +711,30 @@ impl AssumeRootRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_ROOT_DURATION_SECONDS_TYPE,
         );
         let minimum_session_token_size_ = d.integer(
             &q::key(prefix, "MinimumSessionTokenSize"),
-            &q::path(path, "MinimumSessionTokenSize"),
+            &q::path(path, "minimumSessionTokenSize"),
             &I_MINIMUM_SESSION_TOKEN_SIZE_TYPE,
         );
         let target_principal_ = d.string(
             &q::key(prefix, "TargetPrincipal"),
-            &q::path(path, "TargetPrincipal"),
+            &q::path(path, "targetPrincipal"),
             &S_TARGET_PRINCIPAL_TYPE,
         );
-        let target_principal_ = d.required(target_principal_, &q::path(path, "TargetPrincipal"));
+        let target_principal_ = d.required(target_principal_, &q::path(path, "targetPrincipal"));
         let task_policy_arn_ = if d.present(&q::key(prefix, "TaskPolicyArn")) {
             Some(PolicyDescriptorType::decode(
                 d,
                 &q::key(prefix, "TaskPolicyArn"),
-                &q::path(path, "TaskPolicyArn"),
+                &q::path(path, "taskPolicyArn"),
             ))
         } else {
             None
         };
-        let task_policy_arn_ = d.required(task_policy_arn_, &q::path(path, "TaskPolicyArn"));
+        let task_policy_arn_ = d.required(task_policy_arn_, &q::path(path, "taskPolicyArn"));
         AssumeRootRequest {
             duration_seconds: duration_seconds_,
             minimum_session_token_size: minimum_session_token_size_,
@@ -835,10 +835,10 @@ impl DecodeAuthorizationMessageRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let encoded_message_ = d.string(
             &q::key(prefix, "EncodedMessage"),
-            &q::path(path, "EncodedMessage"),
+            &q::path(path, "encodedMessage"),
             &S_ENCODED_MESSAGE_TYPE,
         );
-        let encoded_message_ = d.required(encoded_message_, &q::path(path, "EncodedMessage"));
+        let encoded_message_ = d.required(encoded_message_, &q::path(path, "encodedMessage"));
         DecodeAuthorizationMessageRequest {
             encoded_message: encoded_message_,
         }
@@ -900,10 +900,10 @@ impl GetAccessKeyInfoRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let access_key_id_ = d.string(
             &q::key(prefix, "AccessKeyId"),
-            &q::path(path, "AccessKeyId"),
+            &q::path(path, "accessKeyId"),
             &S_ACCESS_KEY_ID_TYPE,
         );
-        let access_key_id_ = d.required(access_key_id_, &q::path(path, "AccessKeyId"));
+        let access_key_id_ = d.required(access_key_id_, &q::path(path, "accessKeyId"));
         GetAccessKeyInfoRequest {
             access_key_id: access_key_id_,
         }
@@ -977,10 +977,10 @@ impl GetDelegatedAccessTokenRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let trade_in_token_ = d.sensitive(
             &q::key(prefix, "TradeInToken"),
-            &q::path(path, "TradeInToken"),
+            &q::path(path, "tradeInToken"),
             &S_TRADE_IN_TOKEN_TYPE,
         );
-        let trade_in_token_ = d.required(trade_in_token_, &q::path(path, "TradeInToken"));
+        let trade_in_token_ = d.required(trade_in_token_, &q::path(path, "tradeInToken"));
         GetDelegatedAccessTokenRequest {
             trade_in_token: trade_in_token_,
         }
@@ -1027,28 +1027,28 @@ impl GetFederationTokenRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_DURATION_SECONDS_TYPE,
         );
         let minimum_session_token_size_ = d.integer(
             &q::key(prefix, "MinimumSessionTokenSize"),
-            &q::path(path, "MinimumSessionTokenSize"),
+            &q::path(path, "minimumSessionTokenSize"),
             &I_MINIMUM_SESSION_TOKEN_SIZE_TYPE,
         );
         let name_ = d.string(
             &q::key(prefix, "Name"),
-            &q::path(path, "Name"),
+            &q::path(path, "name"),
             &S_USER_NAME_TYPE,
         );
-        let name_ = d.required(name_, &q::path(path, "Name"));
+        let name_ = d.required(name_, &q::path(path, "name"));
         let policy_ = d.string(
             &q::key(prefix, "Policy"),
-            &q::path(path, "Policy"),
+            &q::path(path, "policy"),
             &S_SESSION_POLICY_DOCUMENT_TYPE,
         );
         let policy_arns_ = d.list(
             &q::key(prefix, "PolicyArns"),
-            &q::path(path, "PolicyArns"),
+            &q::path(path, "policyArns"),
             None,
             None,
             |d, k, p| {
@@ -1061,7 +1061,7 @@ impl GetFederationTokenRequest {
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -1130,22 +1130,22 @@ impl GetScopedCredentialsRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_SCOPED_CREDENTIAL_DURATION_SECONDS_TYPE,
         );
         let minimum_session_token_size_ = d.integer(
             &q::key(prefix, "MinimumSessionTokenSize"),
-            &q::path(path, "MinimumSessionTokenSize"),
+            &q::path(path, "minimumSessionTokenSize"),
             &I_MINIMUM_SESSION_TOKEN_SIZE_TYPE,
         );
         let policy_ = d.string(
             &q::key(prefix, "Policy"),
-            &q::path(path, "Policy"),
+            &q::path(path, "policy"),
             &S_SESSION_POLICY_DOCUMENT_TYPE,
         );
         let scoped_session_description_ = d.string(
             &q::key(prefix, "ScopedSessionDescription"),
-            &q::path(path, "ScopedSessionDescription"),
+            &q::path(path, "scopedSessionDescription"),
             &S_SCOPED_SESSION_DESCRIPTION_TYPE,
         );
         GetScopedCredentialsRequest {
@@ -1206,22 +1206,22 @@ impl GetSessionTokenRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_DURATION_SECONDS_TYPE,
         );
         let minimum_session_token_size_ = d.integer(
             &q::key(prefix, "MinimumSessionTokenSize"),
-            &q::path(path, "MinimumSessionTokenSize"),
+            &q::path(path, "minimumSessionTokenSize"),
             &I_MINIMUM_SESSION_TOKEN_SIZE_TYPE,
         );
         let serial_number_ = d.string(
             &q::key(prefix, "SerialNumber"),
-            &q::path(path, "SerialNumber"),
+            &q::path(path, "serialNumber"),
             &S_SERIAL_NUMBER_TYPE,
         );
         let token_code_ = d.string(
             &q::key(prefix, "TokenCode"),
-            &q::path(path, "TokenCode"),
+            &q::path(path, "tokenCode"),
             &S_TOKEN_CODE_TYPE,
         );
         GetSessionTokenRequest {
@@ -1278,36 +1278,36 @@ impl GetWebIdentityTokenRequest {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let audience_ = d.list(
             &q::key(prefix, "Audience"),
-            &q::path(path, "Audience"),
+            &q::path(path, "audience"),
             Some(1),
             Some(10),
             |d, k, p| d.string(k, p, &S_WEB_IDENTITY_TOKEN_AUDIENCE_STRING_TYPE),
         );
-        let audience_ = d.required(audience_, &q::path(path, "Audience"));
+        let audience_ = d.required(audience_, &q::path(path, "audience"));
         let duration_seconds_ = d.integer(
             &q::key(prefix, "DurationSeconds"),
-            &q::path(path, "DurationSeconds"),
+            &q::path(path, "durationSeconds"),
             &I_WEB_IDENTITY_TOKEN_DURATION_SECONDS_TYPE,
         );
         let scope_ = d.string(
             &q::key(prefix, "Scope"),
-            &q::path(path, "Scope"),
+            &q::path(path, "scope"),
             &S_WEB_IDENTITY_TOKEN_SCOPE_TYPE,
         );
         let signing_algorithm_ = d.string(
             &q::key(prefix, "SigningAlgorithm"),
-            &q::path(path, "SigningAlgorithm"),
+            &q::path(path, "signingAlgorithm"),
             &S_JWT_ALGORITHM_TYPE,
         );
-        let signing_algorithm_ = d.required(signing_algorithm_, &q::path(path, "SigningAlgorithm"));
+        let signing_algorithm_ = d.required(signing_algorithm_, &q::path(path, "signingAlgorithm"));
         let subject_mode_ = d.string(
             &q::key(prefix, "SubjectMode"),
-            &q::path(path, "SubjectMode"),
+            &q::path(path, "subjectMode"),
             &S_WEB_IDENTITY_TOKEN_SUBJECT_MODE_TYPE,
         );
         let tags_ = d.list(
             &q::key(prefix, "Tags"),
-            &q::path(path, "Tags"),
+            &q::path(path, "tags"),
             None,
             Some(50),
             |d, k, p| {
@@ -1406,12 +1406,12 @@ impl ProvidedContext {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let context_assertion_ = d.string(
             &q::key(prefix, "ContextAssertion"),
-            &q::path(path, "ContextAssertion"),
+            &q::path(path, "contextAssertion"),
             &S_CONTEXT_ASSERTION_TYPE,
         );
         let provider_arn_ = d.string(
             &q::key(prefix, "ProviderArn"),
-            &q::path(path, "ProviderArn"),
+            &q::path(path, "providerArn"),
             &S_ARN_TYPE,
         );
         ProvidedContext {
@@ -1457,16 +1457,16 @@ impl Tag {
     pub fn decode(d: &mut q::Decoder<'_>, prefix: &str, path: &str) -> Self {
         let key_ = d.string(
             &q::key(prefix, "Key"),
-            &q::path(path, "Key"),
+            &q::path(path, "key"),
             &S_TAG_KEY_TYPE,
         );
-        let key_ = d.required(key_, &q::path(path, "Key"));
+        let key_ = d.required(key_, &q::path(path, "key"));
         let value_ = d.string(
             &q::key(prefix, "Value"),
-            &q::path(path, "Value"),
+            &q::path(path, "value"),
             &S_TAG_VALUE_TYPE,
         );
-        let value_ = d.required(value_, &q::path(path, "Value"));
+        let value_ = d.required(value_, &q::path(path, "value"));
         Tag {
             key: key_,
             value: value_,
