@@ -32,6 +32,57 @@ async fn query(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respon
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    query_from(state, req, source_ip).await
+}
+
+/// What one connection serves. The Query protocol's own requests, `POST /`
+/// and `GET /` (what every SDK and the CLI send), go straight to the
+/// handler with the peer's address; everything else, and any other path,
+/// goes through the router as before (whose fallback is the same handler).
+/// The router's matching, its extension map for `ConnectInfo` and its
+/// layers of boxed services cost about a tenth of a GetCallerIdentity's own
+/// work, for a dispatch that one comparison decides.
+#[derive(Clone)]
+struct Connection {
+    state: Arc<AppState>,
+    router: Router,
+    peer: SocketAddr,
+}
+
+type ResponseFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Response<Body>, std::convert::Infallible>> + Send>,
+>;
+
+impl tower::Service<Request<Body>> for Connection {
+    type Response = Response<Body>;
+    type Error = std::convert::Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        self.answer(req)
+    }
+}
+
+impl Connection {
+    fn answer(&self, mut req: Request<Body>) -> ResponseFuture {
+        let direct = req.uri().path() == "/"
+            && (req.method() == http::Method::POST || req.method() == http::Method::GET);
+        if direct {
+            let state = Arc::clone(&self.state);
+            let peer = self.peer.ip();
+            Box::pin(async move { Ok(query_from(state, req, peer).await) })
+        } else {
+            req.extensions_mut().insert(ConnectInfo(self.peer));
+            Box::pin(tower::ServiceExt::oneshot(self.router.clone(), req))
+        }
+    }
+}
+
+async fn query_from(state: Arc<AppState>, req: Request<Body>, source_ip: IpAddr) -> Response<Body> {
     let transport = Transport {
         source_ip,
         secure: state.config.tls.is_some(),
@@ -140,12 +191,20 @@ pub async fn serve(
         let config = tls_config(&tls.cert, &tls.key)?;
         return serve_tls(state, listener, config, shutdown).await;
     }
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let router = app(Arc::clone(&state));
+    let connections = tower::service_fn(
+        move |incoming: axum::serve::IncomingStream<'_, tokio::net::TcpListener>| {
+            let connection = Connection {
+                state: Arc::clone(&state),
+                router: router.clone(),
+                peer: *incoming.remote_addr(),
+            };
+            std::future::ready(Ok::<_, std::convert::Infallible>(connection))
+        },
+    );
+    axum::serve(listener, connections)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// A rustls server configuration from PEM files.
@@ -191,7 +250,7 @@ async fn serve_tls(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let router = app(state);
+    let router = app(Arc::clone(&state));
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -205,7 +264,11 @@ async fn serve_tls(
             },
         };
         let acceptor = acceptor.clone();
-        let router = router.clone();
+        let connection = Connection {
+            state: Arc::clone(&state),
+            router: router.clone(),
+            peer,
+        };
         tokio::spawn(async move {
             let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => stream,
@@ -215,11 +278,9 @@ async fn serve_tls(
                 }
                 Err(_) => return,
             };
-            let service =
-                hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    tower::ServiceExt::oneshot(router.clone(), req.map(Body::new))
-                });
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                connection.answer(req.map(Body::new))
+            });
             let builder =
                 hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
             if let Err(e) = builder
