@@ -235,29 +235,69 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// The source address as text (`aws:SourceIp`, the audit record).
-    /// IPv4 is written by hand: `Display` goes through the formatting
-    /// machinery, about 650 instructions, and a request needs the text twice.
+    /// The source address as text (`aws:SourceIp`).
     pub fn source_ip_text(&self) -> String {
-        match self.source_ip {
+        IpText::of(self.source_ip).as_str().to_owned()
+    }
+}
+
+/// An address as `Display` writes it, on the stack. IPv4 is written by
+/// hand: `Display` goes through the formatting machinery, about 650
+/// instructions, and every call needs the text (its audit line, and
+/// `aws:SourceIp` where a policy reads it).
+#[derive(Debug, Clone, Copy)]
+pub struct IpText {
+    text: [u8; IpText::CAPACITY],
+    len: usize,
+}
+
+impl IpText {
+    /// The longest address `Display` writes: an IPv4-mapped IPv6 address,
+    /// `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`.
+    const CAPACITY: usize = 45;
+
+    pub fn of(ip: IpAddr) -> Self {
+        let mut out = IpText {
+            text: [0; IpText::CAPACITY],
+            len: 0,
+        };
+        match ip {
             IpAddr::V4(v4) => {
-                let mut text = String::with_capacity(15);
                 for (i, octet) in v4.octets().into_iter().enumerate() {
                     if i > 0 {
-                        text.push('.');
+                        out.push(b'.');
                     }
                     if octet >= 100 {
-                        text.push(char::from(b'0' + octet / 100));
+                        out.push(b'0' + octet / 100);
                     }
                     if octet >= 10 {
-                        text.push(char::from(b'0' + octet / 10 % 10));
+                        out.push(b'0' + octet / 10 % 10);
                     }
-                    text.push(char::from(b'0' + octet % 10));
+                    out.push(b'0' + octet % 10);
                 }
-                text
             }
-            IpAddr::V6(v6) => v6.to_string(),
+            IpAddr::V6(v6) => {
+                use std::io::Write as _;
+                let mut rest = &mut out.text[..];
+                let before = rest.len();
+                // 45 bytes hold any IPv6 address's text.
+                let _ = write!(rest, "{v6}");
+                out.len = before - rest.len();
+            }
         }
+        out
+    }
+
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.text.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written.
+        std::str::from_utf8(self.text.get(..self.len).unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -511,6 +551,11 @@ mod tests {
             .collect();
         addresses.push(IpAddr::from([0xfe80, 0, 0, 0, 0, 0, 0, 1u16]));
         addresses.push(IpAddr::from(std::net::Ipv6Addr::LOCALHOST));
+        // The longest texts: eight full groups, and an IPv4-mapped address.
+        addresses.push(IpAddr::from([0xffff_u16; 8]));
+        addresses.push(IpAddr::from(
+            std::net::Ipv4Addr::new(255, 255, 255, 255).to_ipv6_mapped(),
+        ));
         for ip in addresses {
             let transport = Transport {
                 source_ip: ip,

@@ -363,11 +363,11 @@ fn check_profile_name(name: &str) -> Result<(), Failure> {
 async fn associate(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
     let request_id = crate::request::new_request_id();
     let mut record = AuditRecord {
-        time: Timestamp(state.clock.now()).to_iso8601(),
+        time: Timestamp(state.clock.now()),
         request_id: request_id.clone(),
         service: Service::Iam.signing_name(),
-        source_ip: source_ip(&req).to_string(),
-        action: "iam:PassRole".to_owned(),
+        source_ip: Some(source_ip(&req)),
+        action: "iam:PassRole".into(),
         decision: "Unauthenticated",
         ..AuditRecord::default()
     };
@@ -546,11 +546,11 @@ fn service_may_assume(
 async fn credentials(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
     let request_id = crate::request::new_request_id();
     let mut record = AuditRecord {
-        time: Timestamp(state.clock.now()).to_iso8601(),
+        time: Timestamp(state.clock.now()),
         request_id: request_id.clone(),
         service: Service::Sts.signing_name(),
-        source_ip: source_ip(&req).to_string(),
-        action: "sts:AssumeRole".to_owned(),
+        source_ip: Some(source_ip(&req)),
+        action: "sts:AssumeRole".into(),
         decision: "Unauthenticated",
         ..AuditRecord::default()
     };

@@ -1,6 +1,7 @@
 //! The path of one request, one function per step, in order:
 //! read → decode → authenticate → authorise → handle → respond (+ audit).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -69,9 +70,8 @@ pub async fn handle(
 ) -> Response<Body> {
     let request_id = new_request_id();
     let mut record = AuditRecord {
-        time: crate::protocol::xml::Timestamp(transport.at).to_iso8601(),
-        request_id: request_id.clone(),
-        source_ip: transport.source_ip_text(),
+        time: crate::protocol::xml::Timestamp(transport.at),
+        source_ip: Some(transport.source_ip),
         decision: "Unauthenticated",
         ..AuditRecord::default()
     };
@@ -84,6 +84,7 @@ pub async fn handle(
             xml_response(status, e.to_xml(service.xmlns(), &request_id), &request_id)
         }
     };
+    record.request_id = request_id;
     state.audit.record(record);
     response
 }
@@ -97,12 +98,12 @@ async fn run(
     record: &mut AuditRecord,
 ) -> Result<String, (Service, ApiError)> {
     let params = decode_params(parts, body).map_err(|e| (authn::service_of(parts), e))?;
-    let action = params.get("Action").map(str::to_owned);
-    record.action = action.clone().unwrap_or_default();
+    let action = params.get("Action");
+    record.action = Cow::Owned(action.unwrap_or_default().to_owned());
 
     // Authenticate: every call is signed, but the two federation calls,
     // whose web identity token or SAML assertion is the proof.
-    let federation = crate::federation::call_of(action.as_deref());
+    let federation = crate::federation::call_of(action);
     let auth = match federation {
         // Boxed: its future (token checks, key fetches) is kilobytes, which
         // would otherwise make every request's future that large.
@@ -148,10 +149,10 @@ async fn run(
     }
     let op = match service {
         Service::Iam => Operation::Iam(Box::new(
-            iam::Operation::decode(&action, &params).map_err(fail)?,
+            iam::Operation::decode(action, &params).map_err(fail)?,
         )),
         Service::Sts => Operation::Sts(Box::new(
-            sts::Operation::decode(&action, &params).map_err(fail)?,
+            sts::Operation::decode(action, &params).map_err(fail)?,
         )),
     };
 
@@ -163,10 +164,10 @@ async fn run(
             actions::StsAccess::Policy(t) => Some(t),
         },
     };
-    record.action = target
-        .as_ref()
-        .map(|t| t.action.to_owned())
-        .unwrap_or_else(|| format!("{}:{action}", service.signing_name()));
+    record.action = match &target {
+        Some(t) => Cow::Borrowed(t.action),
+        None => Cow::Owned(format!("{}:{action}", service.signing_name())),
+    };
     let mut authorized = match authz::authorize(state, auth, target.as_ref(), transport).await {
         Ok(a) => a,
         Err(denied) => {

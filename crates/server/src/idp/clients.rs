@@ -101,11 +101,11 @@ where
     let request_id = crate::request::new_request_id();
     let transport = super::transport(idp, &req);
     let mut record = AuditRecord {
-        time: Timestamp(idp.now()).to_iso8601(),
+        time: Timestamp(idp.now()),
         request_id: request_id.clone(),
         service: Service::Iam.signing_name(),
-        source_ip: transport.source_ip_text(),
-        action: action.to_owned(),
+        source_ip: Some(transport.source_ip),
+        action: action.into(),
         decision: "Unauthenticated",
         ..AuditRecord::default()
     };

@@ -241,12 +241,12 @@ fn audit_signin(
         Err(Refusal::Internal(_)) => ("Deny", Some("ServiceFailure")),
     };
     idp.state.audit.record(AuditRecord {
-        time: Timestamp(idp.now()).to_iso8601(),
+        time: Timestamp(idp.now()),
         request_id: crate::request::new_request_id(),
         service: "signin",
-        source_ip: transport.source_ip_text(),
+        source_ip: Some(transport.source_ip),
         caller: Some(who.to_owned()),
-        action: "signin:ConsoleLogin".to_owned(),
+        action: "signin:ConsoleLogin".into(),
         decision,
         error_code,
         ..AuditRecord::default()
@@ -548,12 +548,12 @@ async fn credentials(State(idp): State<Arc<Idp>>, req: Request<Body>) -> Respons
     let now = idp.now();
     let user_arn = signin::person_arn(&person);
     let mut record = AuditRecord {
-        time: Timestamp(now).to_iso8601(),
+        time: Timestamp(now),
         request_id: crate::request::new_request_id(),
         service: "sts",
-        source_ip: transport.source_ip_text(),
+        source_ip: Some(transport.source_ip),
         caller: Some(user_arn.clone()),
-        action: "sts:AssumeRole".to_owned(),
+        action: "sts:AssumeRole".into(),
         resource: role_arn.clone(),
         decision: "Deny",
         ..AuditRecord::default()

@@ -181,6 +181,35 @@ impl<K: XmlValue, V: XmlValue> XmlValue for Vec<(K, V)> {
     }
 }
 
+/// Where text is written: a `String` (XML) or a `Vec<u8>` (audit lines),
+/// without a second buffer in between.
+pub trait TextSink {
+    /// One ASCII byte (the caller's promise: a `String` stays UTF-8).
+    fn push_ascii(&mut self, byte: u8);
+    fn push_text(&mut self, text: &str);
+}
+
+impl TextSink for String {
+    fn push_ascii(&mut self, byte: u8) {
+        debug_assert!(byte.is_ascii());
+        self.push(char::from(byte));
+    }
+
+    fn push_text(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+impl TextSink for Vec<u8> {
+    fn push_ascii(&mut self, byte: u8) {
+        self.push(byte);
+    }
+
+    fn push_text(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+}
+
 /// An instant as AWS IAM writes it: ISO 8601, UTC, whole seconds, `Z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub OffsetDateTime);
@@ -206,16 +235,58 @@ impl Timestamp {
 
     /// `2012-05-08T23:34:01Z`.
     pub fn to_iso8601(self) -> String {
+        let mut text = String::with_capacity(20);
+        self.write_iso8601(&mut text);
+        text
+    }
+
+    /// Appends `2012-05-08T23:34:01Z`. Years 0 to 9999 (every instant a
+    /// request or the store can hold) are written digit by digit: the
+    /// `time` crate's formatter cost about 170 instructions a timestamp, and
+    /// every call writes at least one (its audit record's). Other years go
+    /// through the formatter, which writes them with a sign.
+    pub fn write_iso8601<O: TextSink>(self, out: &mut O) {
         let utc = self.0.to_offset(time::UtcOffset::UTC);
-        // Formatting a UTC instant with a fixed, valid description cannot
-        // fail; an empty string is the conservative answer if it ever did.
-        utc.format(&Iso8601::<ISO8601_SECONDS>).unwrap_or_default()
+        let Ok(year @ 0..=9999) = u16::try_from(utc.year()) else {
+            // Formatting a UTC instant with a fixed, valid description
+            // cannot fail; nothing is the conservative answer if it ever did.
+            out.push_text(&utc.format(&Iso8601::<ISO8601_SECONDS>).unwrap_or_default());
+            return;
+        };
+        let two = |out: &mut O, value: u8| {
+            out.push_ascii(b'0' + value / 10 % 10);
+            out.push_ascii(b'0' + value % 10);
+        };
+        let [century, year_of_century] = [year / 100, year % 100].map(|v| v.to_le_bytes()[0]);
+        two(out, century);
+        two(out, year_of_century);
+        out.push_ascii(b'-');
+        two(out, u8::from(utc.month()));
+        out.push_ascii(b'-');
+        two(out, utc.day());
+        out.push_ascii(b'T');
+        two(out, utc.hour());
+        out.push_ascii(b':');
+        two(out, utc.minute());
+        out.push_ascii(b':');
+        two(out, utc.second());
+        out.push_ascii(b'Z');
+    }
+}
+
+/// The same text in JSON (the audit line).
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_iso8601())
     }
 }
 
 impl XmlValue for Timestamp {
     fn write_xml(&self, w: &mut XmlWriter, tag: &str) {
-        w.element(tag, &self.to_iso8601());
+        // Digits, `-`, `:`, `T` and `Z`: nothing to escape.
+        w.start(tag);
+        self.write_iso8601(&mut w.out);
+        w.end(tag);
     }
 }
 
@@ -263,6 +334,62 @@ mod tests {
     fn the_scan_looks_for_exactly_the_bytes_escape_maps() {
         for b in 0..=255u8 {
             assert_eq!(MARKUP.contains(b), escape(b).is_some(), "{b:#04x}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_written_as_the_time_crate_formats_them() {
+        // The definition: the formatter, on the instant in UTC (which
+        // refuses years before 0 without the `large-dates` feature: nothing
+        // is written then).
+        fn reference(at: OffsetDateTime) -> String {
+            at.to_offset(time::UtcOffset::UTC)
+                .format(&Iso8601::<ISO8601_SECONDS>)
+                .unwrap_or_default()
+        }
+        let min = OffsetDateTime::new_utc(time::Date::MIN, time::Time::MIDNIGHT).unix_timestamp();
+        let max = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT).unix_timestamp();
+        let year = |y: i32| {
+            OffsetDateTime::new_utc(
+                time::Date::from_calendar_date(y, time::Month::January, 1).unwrap(),
+                time::Time::MIDNIGHT,
+            )
+            .unix_timestamp()
+        };
+        // Every edge of the fast path, then instants spread over the range
+        // (a fixed sequence, so a failure repeats).
+        let mut seconds = vec![
+            min,
+            max,
+            max + 86_399,
+            0,
+            -1,
+            1,
+            year(0) - 1,
+            year(0),
+            year(9999),
+            1_700_000_000,
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let span = u64::try_from(max - min).unwrap();
+            seconds.push(min + i64::try_from((state >> 11) % span).unwrap());
+        }
+        let offset = time::UtcOffset::from_hms(-5, -30, 0).unwrap();
+        for s in seconds {
+            let at = OffsetDateTime::from_unix_timestamp(s).unwrap();
+            for at in [Some(at), at.checked_to_offset(offset)]
+                .into_iter()
+                .flatten()
+            {
+                assert_eq!(Timestamp(at).to_iso8601(), reference(at), "{s}");
+                let mut w = XmlWriter::default();
+                Timestamp(at).write_xml(&mut w, "T");
+                assert_eq!(w.finish(), format!("<T>{}</T>", reference(at)), "{s}");
+            }
         }
     }
 
