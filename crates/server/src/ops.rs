@@ -30,8 +30,13 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    pub(crate) fn new(state: Arc<AppState>, auth: Authorized, request_id: String) -> Self {
-        let now = state.clock.now();
+    /// `now` is the request's one clock reading ([`Transport::at`](crate::authn::Transport)).
+    pub(crate) fn new(
+        state: Arc<AppState>,
+        auth: Authorized,
+        request_id: String,
+        now: OffsetDateTime,
+    ) -> Self {
         RequestCtx {
             state,
             auth,

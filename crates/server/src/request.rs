@@ -195,7 +195,12 @@ async fn run(
 
     // Handle, then let caches see the change before anyone else asks.
     let read_only = op.is_read_only();
-    let ctx = RequestCtx::new(state.clone(), authorized, request_id.to_owned());
+    let ctx = RequestCtx::new(
+        state.clone(),
+        authorized,
+        request_id.to_owned(),
+        transport.at,
+    );
     let result = match op {
         Operation::Iam(op) => iam::dispatch(&IamService, &ctx, *op, request_id).await,
         Operation::Sts(op) => sts::dispatch(&StsService, &ctx, *op, request_id).await,

@@ -54,10 +54,10 @@ pub async fn create_user(
 
 pub async fn get_user(ctx: &RequestCtx, i: GetUserRequest) -> Result<GetUserResponse, ApiError> {
     let user = match (i.user_name, ctx.caller().user_name()) {
-        (Some(name), _) => crate::reads::user(ctx.state(), ctx.account(), &name)
+        (Some(name), _) => crate::reads::user(ctx.state(), ctx.account(), &name, ctx.now())
             .await
             .map_err(store_error)?,
-        (None, Some(own)) => crate::reads::user(ctx.state(), ctx.account(), own)
+        (None, Some(own)) => crate::reads::user(ctx.state(), ctx.account(), own, ctx.now())
             .await
             .map_err(store_error)?,
         // Root without UserName: AWS describes the root user itself.
