@@ -55,9 +55,14 @@ pub fn new_request_id() -> String {
     }
     let (high, low) = STATE.with(|state| (next(state), next(state)));
     let bytes = ((u128::from(high) << 64) | u128::from(low)).to_le_bytes();
+    // Encoded into a buffer and copied once: `to_string` goes through the
+    // formatting machinery and grows its string.
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
-        .to_string()
+        .hyphenated()
+        .encode_lower(&mut text)
+        .to_owned()
 }
 
 /// Handles one Query-protocol request end to end; never fails: every error
