@@ -60,6 +60,31 @@ pub(crate) fn ct_eq32(a: &[u8; 32], b: &[u8; 32]) -> Choice {
     words(a).ct_eq(&words(b))
 }
 
+/// Constant-time equality of two byte strings: every byte of both is read
+/// and their differences are ORed together eight bytes a step, with one
+/// `subtle` comparison (and its optimisation barrier) at the end, so the
+/// time depends on the lengths only. Strings of different lengths are
+/// unequal without a look at their bytes (a secret's length is not secret).
+pub(crate) fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        if let Some(dst) = w.get_mut(..c.len()) {
+            dst.copy_from_slice(c);
+        }
+        u64::from_le_bytes(w)
+    };
+    let mut diff = 0u64;
+    let (mut wa, mut wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut wa).zip(&mut wb) {
+        diff |= word(x) ^ word(y);
+    }
+    diff |= word(wa.remainder()) ^ word(wb.remainder());
+    bool::from(diff.ct_eq(&0))
+}
+
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.to_hex().as_str())
@@ -102,8 +127,28 @@ impl fmt::Debug for HexBuf {
     }
 }
 
-/// Writes the lowercase hex of `bytes` into `out` (twice as long).
+/// Writes the lowercase hex of `bytes` into `out` (twice as long): four
+/// bytes a step in registers ([`crate::swar::hex_word`]), the few left over
+/// (none for a digest) by table.
 pub(crate) fn hex_into(out: &mut [u8], bytes: &[u8]) {
+    let words = (out.len() / 8).min(bytes.len() / 4);
+    let (Some((out_words, out_rest)), Some((in_words, in_rest))) = (
+        out.split_at_mut_checked(words * 8),
+        bytes.split_at_checked(words * 4),
+    ) else {
+        return;
+    };
+    for (o, i) in out_words.chunks_exact_mut(8).zip(in_words.chunks_exact(4)) {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(i);
+        o.copy_from_slice(&crate::swar::hex_word(u32::from_le_bytes(w)).to_le_bytes());
+    }
+    hex_into_by_table(out_rest, in_rest);
+}
+
+/// [`hex_into`] a byte at a time, by table: the definition the word-wise
+/// encoding is tested against.
+fn hex_into_by_table(out: &mut [u8], bytes: &[u8]) {
     for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
         pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
@@ -183,6 +228,55 @@ mod tests {
                 assert!(!bool::from(ct_eq32(&a, &b)), "byte {i} bit {bit:#x}");
             }
         }
+    }
+
+    #[test]
+    fn word_wise_hex_agrees_with_the_table_for_every_byte_at_every_position() {
+        let base: [u8; 32] = core::array::from_fn(|i| (i * 37 + 5) as u8);
+        for at in 0..32 {
+            for v in 0..=255u8 {
+                let mut bytes = base;
+                bytes[at] = v;
+                let (mut fast, mut table) = ([0u8; 64], [0u8; 64]);
+                hex_into(&mut fast, &bytes);
+                hex_into_by_table(&mut table, &bytes);
+                assert_eq!(fast, table, "{at} {v}");
+            }
+        }
+        // Lengths that leave a tail, and an output shorter than the input
+        // needs: as many whole pairs as fit, like the table.
+        for len in 0..12 {
+            for out_len in [2 * len, 2 * len + 1, len] {
+                let bytes: Vec<u8> = (0..len).map(|i| (i * 91 + 3) as u8).collect();
+                let (mut fast, mut table) = (vec![0u8; out_len], vec![0u8; out_len]);
+                hex_into(&mut fast, &bytes);
+                hex_into_by_table(&mut table, &bytes);
+                assert_eq!(fast, table, "{len} {out_len}");
+            }
+        }
+    }
+
+    #[test]
+    fn byte_string_compare_sees_every_difference() {
+        // Every length up to three words and a tail, every position, every
+        // single-bit and whole-byte difference; and lengths that differ.
+        for len in 0..30usize {
+            let a: Vec<u8> = (0..len).map(|i| (i * 73 + 11) as u8).collect();
+            assert!(ct_eq_bytes(&a, &a.clone()));
+            for i in 0..len {
+                for flip in [0x01u8, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff] {
+                    let mut b = a.clone();
+                    b[i] ^= flip;
+                    assert!(!ct_eq_bytes(&a, &b), "{len} {i} {flip:#x}");
+                    assert!(!ct_eq_bytes(&b, &a), "{len} {i} {flip:#x}");
+                }
+            }
+            let mut longer = a.clone();
+            longer.push(0);
+            assert!(!ct_eq_bytes(&a, &longer));
+            assert!(!ct_eq_bytes(&longer, &a));
+        }
+        assert!(!ct_eq_bytes(b"", b"\0"));
     }
 
     #[test]
