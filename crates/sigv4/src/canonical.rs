@@ -262,11 +262,11 @@ impl Sink for HashSink {
 }
 
 /// `dst.copy_from_slice(src)` (same lengths) for the short pieces a
-/// canonical request is made of (names, values, separators: mostly under 32
+/// canonical request is made of (names, values, separators: mostly under 64
 /// bytes), without a call to `memcpy`: two fixed-size copies that overlap
 /// in the middle, which the compiler turns into a pair of loads and stores.
 #[inline]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if n != dst.len() {
         return;
@@ -291,6 +291,7 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
         4..=7 => two!(4),
         8..=15 => two!(8),
         16..=32 => two!(16),
+        33..=64 => two!(32),
         _ => dst.copy_from_slice(src),
     }
 }

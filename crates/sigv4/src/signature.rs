@@ -127,28 +127,8 @@ impl fmt::Debug for HexBuf {
     }
 }
 
-/// Writes the lowercase hex of `bytes` into `out` (twice as long): four
-/// bytes a step in registers ([`crate::swar::hex_word`]), the few left over
-/// (none for a digest) by table.
+/// Writes the lowercase hex of `bytes` into `out` (twice as long).
 pub(crate) fn hex_into(out: &mut [u8], bytes: &[u8]) {
-    let words = (out.len() / 8).min(bytes.len() / 4);
-    let (Some((out_words, out_rest)), Some((in_words, in_rest))) = (
-        out.split_at_mut_checked(words * 8),
-        bytes.split_at_checked(words * 4),
-    ) else {
-        return;
-    };
-    for (o, i) in out_words.chunks_exact_mut(8).zip(in_words.chunks_exact(4)) {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(i);
-        o.copy_from_slice(&crate::swar::hex_word(u32::from_le_bytes(w)).to_le_bytes());
-    }
-    hex_into_by_table(out_rest, in_rest);
-}
-
-/// [`hex_into`] a byte at a time, by table: the definition the word-wise
-/// encoding is tested against.
-fn hex_into_by_table(out: &mut [u8], bytes: &[u8]) {
     for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
         pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
@@ -226,32 +206,6 @@ mod tests {
                 let mut b = a;
                 b[i] ^= bit;
                 assert!(!bool::from(ct_eq32(&a, &b)), "byte {i} bit {bit:#x}");
-            }
-        }
-    }
-
-    #[test]
-    fn word_wise_hex_agrees_with_the_table_for_every_byte_at_every_position() {
-        let base: [u8; 32] = core::array::from_fn(|i| (i * 37 + 5) as u8);
-        for at in 0..32 {
-            for v in 0..=255u8 {
-                let mut bytes = base;
-                bytes[at] = v;
-                let (mut fast, mut table) = ([0u8; 64], [0u8; 64]);
-                hex_into(&mut fast, &bytes);
-                hex_into_by_table(&mut table, &bytes);
-                assert_eq!(fast, table, "{at} {v}");
-            }
-        }
-        // Lengths that leave a tail, and an output shorter than the input
-        // needs: as many whole pairs as fit, like the table.
-        for len in 0..12 {
-            for out_len in [2 * len, 2 * len + 1, len] {
-                let bytes: Vec<u8> = (0..len).map(|i| (i * 91 + 3) as u8).collect();
-                let (mut fast, mut table) = (vec![0u8; out_len], vec![0u8; out_len]);
-                hex_into(&mut fast, &bytes);
-                hex_into_by_table(&mut table, &bytes);
-                assert_eq!(fast, table, "{len} {out_len}");
             }
         }
     }

@@ -127,22 +127,6 @@ pub(crate) fn has_control_or_double_space(v: &[u8]) -> bool {
     (below | pairs) & HIGH != 0
 }
 
-/// The eight lowercase hex digits of the four bytes of `x` (first byte
-/// lowest), as a word to store little-endian: each byte spread to two lanes,
-/// its high nibble first, then `0`-`9` or `a`-`f` by one add per lane (no
-/// lane carries into the next: every lane stays below 0x67).
-#[inline]
-pub(crate) fn hex_word(x: u32) -> u64 {
-    const NIBBLES: u64 = 0x000f_000f_000f_000f;
-    let mut y = u64::from(x);
-    y = (y | (y << 16)) & 0x0000_ffff_0000_ffff;
-    y = (y | (y << 8)) & 0x00ff_00ff_00ff_00ff;
-    let n = ((y >> 4) & NIBBLES) | ((y & NIBBLES) << 8);
-    // Bit 4 of `n + 6` in each lane: whether the nibble is 10 or more.
-    let letters = ((n + ONES * 6) >> 4) & ONES;
-    n + ONES * u64::from(b'0') + letters * u64::from(b'a' - b'0' - 10)
-}
-
 /// Decodes exactly 64 hex digits (either case).
 pub(crate) fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
     if s.len() != 64 {

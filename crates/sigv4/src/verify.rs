@@ -180,6 +180,7 @@ pub struct ParsedRequest<'a, H: ?Sized> {
 impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// Reads the signature from the `Authorization` header or the presigned
     /// query parameters.
+    #[inline(always)]
     pub fn parse(request: Request<'a, H>) -> Result<Self, SigV4Error> {
         let mut seen = SeenHeaders::collect(request.headers);
         let authorization = seen.get(AUTHORIZATION);
@@ -403,6 +404,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     }
 
     /// Checks the request with the secret of its access key.
+    #[inline(always)]
     pub fn verify(&self, params: VerifyParams<'_>) -> Result<Authenticated, SigV4Error> {
         let rules = params.rules;
         self.check_time(params.now)?;
@@ -748,9 +750,10 @@ impl AuthText {
         };
         match text.inline.get_mut(..end) {
             Some(dst) => {
+                // Each piece is usually under 64 bytes: no `memcpy` call.
                 let (da, db) = dst.split_at_mut(a.len());
-                da.copy_from_slice(a);
-                db.copy_from_slice(b);
+                crate::canonical::copy_short(da, a);
+                crate::canonical::copy_short(db, b);
             }
             None => text.heap = Some([credential, signed_headers].concat().into_boxed_str()),
         }
