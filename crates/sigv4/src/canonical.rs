@@ -121,7 +121,8 @@ pub(crate) struct QueryRules {
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
     fn byte(&mut self, b: u8);
-    /// Bytes written so far.
+    /// Bytes written so far, for the ranges given to [`Sink::secret`]; a
+    /// sink that keeps no ranges may answer 0.
     fn written(&self) -> usize;
     /// The bytes `range` of the output are a session token.
     fn secret(&mut self, range: Range<usize>);
@@ -169,7 +170,6 @@ const HASH_BUFFER: usize = 512;
 pub(crate) struct HashSink {
     buf: [u8; HASH_BUFFER],
     len: usize,
-    total: usize,
     context: Option<digest::Context>,
 }
 
@@ -178,7 +178,6 @@ impl HashSink {
         Self {
             buf: [0; HASH_BUFFER],
             len: 0,
-            total: 0,
             context: None,
         }
     }
@@ -225,7 +224,6 @@ impl HashSink {
 impl Sink for HashSink {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
-        self.total += bytes.len();
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(dst) => {
                 copy_short(dst, bytes);
@@ -236,7 +234,6 @@ impl Sink for HashSink {
     }
     #[inline]
     fn byte(&mut self, b: u8) {
-        self.total += 1;
         match self.buf.get_mut(self.len) {
             Some(dst) => {
                 *dst = b;
@@ -245,9 +242,11 @@ impl Sink for HashSink {
             None => self.put_slow(&[b]),
         }
     }
+    /// It keeps no secret ranges (only the digest leaves it), so it does not
+    /// count what goes in either.
     #[inline]
     fn written(&self) -> usize {
-        self.total
+        0
     }
     fn secret(&mut self, _range: Range<usize>) {}
     /// Straight into the buffer, without a copy on the stack in between.
@@ -256,7 +255,6 @@ impl Sink for HashSink {
             Some(dst) => {
                 crate::signature::hex_into(dst, digest);
                 self.len += 64;
-                self.total += 64;
             }
             None => self.put(crate::signature::HexBuf::of(digest).as_bytes()),
         }
@@ -264,11 +262,11 @@ impl Sink for HashSink {
 }
 
 /// `dst.copy_from_slice(src)` (same lengths) for the short pieces a
-/// canonical request is made of (names, values, separators: mostly under 32
+/// canonical request is made of (names, values, separators: mostly under 64
 /// bytes), without a call to `memcpy`: two fixed-size copies that overlap
 /// in the middle, which the compiler turns into a pair of loads and stores.
 #[inline]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if n != dst.len() {
         return;
@@ -293,6 +291,7 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
         4..=7 => two!(4),
         8..=15 => two!(8),
         16..=32 => two!(16),
+        33..=64 => two!(32),
         _ => dst.copy_from_slice(src),
     }
 }
@@ -306,6 +305,11 @@ pub(crate) trait KnownHeaders {
     fn id(&self, name: &[u8]) -> Option<u8>;
     /// The value of the header `id` stands for, `None` when it was not sent.
     fn value(&self, id: u8) -> Option<&[u8]>;
+    /// Whether that value is known to be its own canonical form (nothing to
+    /// trim or collapse), so it is copied without the check.
+    fn clean(&self, _id: u8) -> bool {
+        false
+    }
 }
 
 /// Nothing known: the headers are walked.
@@ -422,18 +426,34 @@ fn canonical_headers_from_known<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
     signed_headers: &str,
     known: &K,
 ) -> bool {
-    // The ids of the names, four bits each, so each is looked up once.
+    // The ids of the names, four bits each, so each is looked up once, and
+    // where each name ends, so the names are split once.
+    let text = signed_headers.as_bytes();
     let mut ids = 0u64;
-    for (count, name) in names(signed_headers).enumerate() {
+    let mut ends = [0u16; MAX_SIGNED];
+    let mut count = 0;
+    let mut at = 0;
+    for name in names(signed_headers) {
         let Some(id) = known.id(name) else {
             return false;
         };
-        if count == MAX_SIGNED || id >= 16 {
+        if id >= 16 {
             return false;
         }
+        at += name.len();
+        let (Some(end), Ok(e)) = (ends.get_mut(count), u16::try_from(at)) else {
+            return false;
+        };
+        *end = e;
         ids |= u64::from(id) << (4 * count);
+        count += 1;
+        at += 1;
     }
-    for name in names(signed_headers) {
+    let mut from = 0;
+    for &end in ends.get(..count).unwrap_or_default() {
+        let end = usize::from(end);
+        let name = text.get(from..end).unwrap_or_default();
+        from = end + 1;
         // Truncation intended: the low four bits are the id.
         #[allow(clippy::cast_possible_truncation, reason = "four bits")]
         let id = (ids & 15) as u8;
@@ -442,6 +462,7 @@ fn canonical_headers_from_known<H: Headers + ?Sized, S: Sink, K: KnownHeaders>(
         out.byte(b':');
         let start = out.written();
         match known.value(id) {
+            Some(v) if known.clean(id) => out.put(v),
             Some(v) => push_trimmed(out, v),
             None => {
                 if name == b"host"
@@ -865,6 +886,38 @@ mod tests {
     }
 
     #[test]
+    fn a_date_the_date_parser_accepts_is_its_own_canonical_value() {
+        // What `KnownHeaders::clean` claims for `X-Amz-Date`: any value the
+        // ISO date parser accepts (every byte value at every position of a
+        // valid date, and some lengths) comes out of trimming unchanged.
+        let base = *b"20150830T123600Z";
+        let mut accepted = 0;
+        let mut check = |v: &[u8]| {
+            if crate::amz_date::AmzDate::parse_iso8601_basic_bytes(v).is_some() {
+                accepted += 1;
+                let mut out = Vec::new();
+                push_trimmed(&mut out, v);
+                assert_eq!(out, v, "{v:?}");
+            }
+        };
+        for at in 0..base.len() {
+            for b in 0..=255u8 {
+                let mut v = base;
+                v[at] = b;
+                check(&v);
+            }
+        }
+        for v in [
+            &b" 20150830T123600Z"[..],
+            b"20150830T123600Z ",
+            b"20150830T123600Z\t",
+        ] {
+            check(v);
+        }
+        assert!(accepted > 16, "{accepted}");
+    }
+
+    #[test]
     fn hashing_sink_digests_exactly_the_canonical_text() {
         // Below, across and far beyond the stack buffer, in small and large
         // pieces.
@@ -889,7 +942,6 @@ mod tests {
         for _ in 0..1000 {
             sink.byte(b'x');
         }
-        assert_eq!(sink.written(), 1000);
         assert_eq!(sink.finish(), sha256(&[b'x'; 1000]));
     }
 

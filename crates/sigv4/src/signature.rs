@@ -60,6 +60,31 @@ pub(crate) fn ct_eq32(a: &[u8; 32], b: &[u8; 32]) -> Choice {
     words(a).ct_eq(&words(b))
 }
 
+/// Constant-time equality of two byte strings: every byte of both is read
+/// and their differences are ORed together eight bytes a step, with one
+/// `subtle` comparison (and its optimisation barrier) at the end, so the
+/// time depends on the lengths only. Strings of different lengths are
+/// unequal without a look at their bytes (a secret's length is not secret).
+pub(crate) fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        if let Some(dst) = w.get_mut(..c.len()) {
+            dst.copy_from_slice(c);
+        }
+        u64::from_le_bytes(w)
+    };
+    let mut diff = 0u64;
+    let (mut wa, mut wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut wa).zip(&mut wb) {
+        diff |= word(x) ^ word(y);
+    }
+    diff |= word(wa.remainder()) ^ word(wb.remainder());
+    bool::from(diff.ct_eq(&0))
+}
+
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.to_hex().as_str())
@@ -183,6 +208,29 @@ mod tests {
                 assert!(!bool::from(ct_eq32(&a, &b)), "byte {i} bit {bit:#x}");
             }
         }
+    }
+
+    #[test]
+    fn byte_string_compare_sees_every_difference() {
+        // Every length up to three words and a tail, every position, every
+        // single-bit and whole-byte difference; and lengths that differ.
+        for len in 0..30usize {
+            let a: Vec<u8> = (0..len).map(|i| (i * 73 + 11) as u8).collect();
+            assert!(ct_eq_bytes(&a, &a.clone()));
+            for i in 0..len {
+                for flip in [0x01u8, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff] {
+                    let mut b = a.clone();
+                    b[i] ^= flip;
+                    assert!(!ct_eq_bytes(&a, &b), "{len} {i} {flip:#x}");
+                    assert!(!ct_eq_bytes(&b, &a), "{len} {i} {flip:#x}");
+                }
+            }
+            let mut longer = a.clone();
+            longer.push(0);
+            assert!(!ct_eq_bytes(&a, &longer));
+            assert!(!ct_eq_bytes(&longer, &a));
+        }
+        assert!(!ct_eq_bytes(b"", b"\0"));
     }
 
     #[test]

@@ -48,10 +48,11 @@ impl SecretKey {
 }
 
 impl SecretKey {
-    /// Constant-time equality through aws-lc's `CRYPTO_memcmp`, cheaper than
-    /// `subtle` on the cache's hot path.
+    /// Constant-time equality, eight bytes a step (see
+    /// [`crate::signature::ct_eq_bytes`]): cheaper than aws-lc's
+    /// byte-at-a-time `CRYPTO_memcmp` on the cache's hot path.
     fn same_as(&self, other: &Self) -> bool {
-        aws_lc_rs::constant_time::verify_slices_are_equal(&self.prefixed, &other.prefixed).is_ok()
+        crate::signature::ct_eq_bytes(&self.prefixed, &other.prefixed)
     }
 }
 

@@ -84,28 +84,30 @@ pub(crate) fn sign(
 }
 
 /// Writes the string to sign into `buf`; its length, or `None` when it does
-/// not fit.
+/// not fit. The algorithm line and the timestamp have fixed lengths, so they
+/// go to fixed places (copies of known size, no `memcpy` call); only the
+/// scope's length varies.
 fn write_inline(
     buf: &mut [u8; INLINE_STRING_TO_SIGN],
     time: &AmzDate,
     scope: &str,
     canonical_request_sha256: &[u8; 32],
 ) -> Option<usize> {
-    let parts: [&[u8]; 6] = [
-        ALGORITHM.as_bytes(),
-        b"\n",
-        time.text(),
-        b"\n",
-        scope.as_bytes(),
-        b"\n",
-    ];
-    let mut len = 0;
-    for part in parts {
-        buf.get_mut(len..len + part.len())?.copy_from_slice(part);
-        len += part.len();
-    }
-    crate::signature::hex_into(buf.get_mut(len..len + 64)?, canonical_request_sha256);
-    Some(len + 64)
+    const HEAD: &[u8; 17] = b"AWS4-HMAC-SHA256\n";
+    const SCOPE_AT: usize = HEAD.len() + 16 + 1;
+    let (head, rest) = buf.split_first_chunk_mut::<SCOPE_AT>()?;
+    let (algorithm, line) = head.split_first_chunk_mut::<17>()?;
+    *algorithm = *HEAD;
+    let (timestamp, newline) = line.split_first_chunk_mut::<16>()?;
+    *timestamp = *time.text();
+    *newline.first_mut()? = b'\n';
+    let scope = scope.as_bytes();
+    let (scope_dst, rest) = rest.split_at_mut_checked(scope.len())?;
+    crate::canonical::copy_short(scope_dst, scope);
+    let (newline, rest) = rest.split_first_mut()?;
+    *newline = b'\n';
+    crate::signature::hex_into(rest.get_mut(..64)?, canonical_request_sha256);
+    Some(SCOPE_AT + scope.len() + 1 + 64)
 }
 
 impl fmt::Display for StringToSign {
@@ -129,7 +131,8 @@ mod tests {
         let date = AmzDate::parse_iso8601_basic("20150830T123600Z").unwrap();
         let hash = [0xabu8; 32];
         let key = SigningKey::derive(&crate::SecretKey::new("s"), "20150830", "r", "iam");
-        for region_len in [0, 9, 40, 80, 200] {
+        // Every scope length around the end of the buffer, and far beyond.
+        for region_len in (0..=120).chain([200]) {
             let scope = format!("20150830/{}/iam/aws4_request", "r".repeat(region_len));
             let text = StringToSign::new(&date, &scope, &hash);
             let mut buf = [0u8; INLINE_STRING_TO_SIGN];

@@ -180,10 +180,17 @@ pub struct ParsedRequest<'a, H: ?Sized> {
 impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     /// Reads the signature from the `Authorization` header or the presigned
     /// query parameters.
+    #[inline(always)]
     pub fn parse(request: Request<'a, H>) -> Result<Self, SigV4Error> {
-        let seen = SeenHeaders::collect(request.headers);
+        let mut seen = SeenHeaders::collect(request.headers);
         let authorization = seen.get(AUTHORIZATION);
-        let presigned = parse_presigned_query(request.query)?;
+        // No query (every IAM and STS POST): nothing to parse, and no large
+        // `Result` to unpack.
+        let presigned = if request.query.is_empty() {
+            None
+        } else {
+            parse_presigned_query(request.query)?
+        };
         if authorization.is_none() && presigned.is_none() {
             return Err(SigV4Error::MissingAuthenticationToken);
         }
@@ -210,6 +217,8 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                 if let Some(header) = parse_common_layout(raw)
                     && let Some((raw_date, iso)) = date_value
                 {
+                    let date = parse_date(raw_date, iso)?;
+                    seen.date_checked(iso);
                     return Ok(Self {
                         request,
                         form: AuthForm::Header,
@@ -219,7 +228,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                         },
                         signed_headers: Cow::Borrowed(header.signed_headers),
                         signature: Some(header.signature),
-                        date: parse_date(raw_date, iso)?,
+                        date,
                         session_token: seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy),
                         content_sha256,
                         decoded_content_length,
@@ -252,7 +261,11 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
                     }
                 };
                 let date = match date_value {
-                    Some((raw, iso)) => parse_date(raw, iso)?,
+                    Some((raw, iso)) => {
+                        let date = parse_date(raw, iso)?;
+                        seen.date_checked(iso);
+                        date
+                    }
                     None => {
                         return Err(SigV4Error::incomplete(
                             IncompleteReason::MissingDate,
@@ -391,13 +404,16 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
     }
 
     /// Checks the request with the secret of its access key.
+    #[inline(always)]
     pub fn verify(&self, params: VerifyParams<'_>) -> Result<Authenticated, SigV4Error> {
         let rules = params.rules;
         self.check_time(params.now)?;
         if !canonical::names(&self.signed_headers).any(|h| h == b"host") {
             return Err(SigV4Error::mismatch(MismatchReason::HostNotSigned));
         }
-        self.check_scope(rules)?;
+        // The scope's parts, found once for the checks and the key.
+        let scope = self.scope();
+        self.check_scope(&scope, rules)?;
         let payload = params.payload;
         let (payload_line, payload_check) = self.payload_hash(&payload, rules)?;
 
@@ -408,7 +424,6 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         self.build_canonical(&mut hasher, payload_line, rules)?;
         let canonical_sha256 = hasher.finish();
 
-        let scope = self.scope();
         let derive = || SigningKey::derive(params.secret, scope.date, scope.region, scope.service);
         let streaming = matches!(payload_check, PayloadCheck::Streaming { .. });
         // Signs with the key where the cache holds it; the key itself is kept
@@ -506,8 +521,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         Ok(())
     }
 
-    fn check_scope(&self, rules: &Rules) -> Result<(), SigV4Error> {
-        let scope = self.scope();
+    fn check_scope(&self, scope: &CredentialScope<'_>, rules: &Rules) -> Result<(), SigV4Error> {
         let mut problems = Vec::new();
         if rules.region.as_deref().is_some_and(|r| r != scope.region) {
             problems.push(ScopeProblem::Region {
@@ -736,9 +750,10 @@ impl AuthText {
         };
         match text.inline.get_mut(..end) {
             Some(dst) => {
+                // Each piece is usually under 64 bytes: no `memcpy` call.
                 let (da, db) = dst.split_at_mut(a.len());
-                da.copy_from_slice(a);
-                db.copy_from_slice(b);
+                crate::canonical::copy_short(da, a);
+                crate::canonical::copy_short(db, b);
             }
             None => text.heap = Some([credential, signed_headers].concat().into_boxed_str()),
         }
@@ -849,6 +864,10 @@ pub(crate) struct SeenHeaders<'h> {
     values: [Option<&'h [u8]>; SEEN],
     /// A bit per slot whose name was sent more than once.
     repeated: u16,
+    /// A bit per slot whose (first) value is known to be its own canonical
+    /// form: an `X-Amz-Date` value that parsed as a date is sixteen digits,
+    /// `T` and `Z`, with nothing to trim.
+    clean: u16,
 }
 
 const DATE: usize = 0;
@@ -904,6 +923,14 @@ impl<'h> SeenHeaders<'h> {
         seen
     }
 
+    /// The request's date was read from `X-Amz-Date` (`iso`) and parsed:
+    /// its value needs no trimming.
+    fn date_checked(&mut self, iso: bool) {
+        if iso {
+            self.clean |= 1 << X_AMZ_DATE;
+        }
+    }
+
     fn get(&self, slot: usize) -> Option<&'h [u8]> {
         self.values.get(slot).copied().flatten()
     }
@@ -923,6 +950,11 @@ impl KnownHeaders for SeenHeaders<'_> {
     #[inline]
     fn value(&self, id: u8) -> Option<&[u8]> {
         self.get(usize::from(id))
+    }
+
+    #[inline]
+    fn clean(&self, id: u8) -> bool {
+        self.clean & 1u16.checked_shl(u32::from(id)).unwrap_or(0) != 0
     }
 }
 
