@@ -101,6 +101,10 @@ pub struct Caller {
     pub access_key_id: String,
     /// The claims of temporary credentials; `None` for long-term keys.
     pub session: Option<Arc<SessionClaims>>,
+    /// This caller's key in the compiled-policy cache, made on its first
+    /// request: a long-term key's caller is itself cached, so later requests
+    /// borrow it instead of joining it again.
+    pub policy_key: std::sync::OnceLock<Box<str>>,
 }
 
 impl Caller {
@@ -172,6 +176,7 @@ impl Caller {
             identity,
             access_key_id: claims.access_key_id.clone(),
             session: Some(Arc::new(claims)),
+            policy_key: std::sync::OnceLock::new(),
         }
     }
 }
@@ -398,6 +403,7 @@ async fn resolve_key(state: &AppState, access_key_id: &str) -> Result<Arc<Cached
             identity,
             access_key_id: lookup.access_key_id,
             session: None,
+            policy_key: std::sync::OnceLock::new(),
         }),
         secret: SecretKey::new(secret),
         token: None,

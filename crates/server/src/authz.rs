@@ -464,7 +464,7 @@ pub async fn principal_policies(
     caller: &Caller,
 ) -> Result<Arc<PrincipalPolicies>, ApiError> {
     let session = caller.session.as_deref();
-    let (principal_ref, kind) = match &caller.identity {
+    let (id, kind) = match &caller.identity {
         Identity::Root => {
             let mut principal = Principal::new(PrincipalKind::Root, caller.arn.clone());
             principal.account = caller.account_id.clone();
@@ -490,39 +490,37 @@ pub async fn principal_policies(
                 reads: context::Reads::ALL,
             }));
         }
-        Identity::User { id, .. } => (PrincipalRef::UserId(id.clone()), PrincipalKind::User),
-        Identity::AssumedRole { role_id, .. } => (
-            PrincipalRef::RoleId(role_id.clone()),
-            PrincipalKind::RoleSession,
-        ),
-        Identity::FederatedUser { parent_user_id, .. } => (
-            PrincipalRef::UserId(parent_user_id.clone()),
-            PrincipalKind::FederatedUser,
-        ),
+        Identity::User { id, .. } => (id, PrincipalKind::User),
+        Identity::AssumedRole { role_id, .. } => (role_id, PrincipalKind::RoleSession),
+        Identity::FederatedUser { parent_user_id, .. } => {
+            (parent_user_id, PrincipalKind::FederatedUser)
+        }
     };
-    let id = match &principal_ref {
-        PrincipalRef::UserId(id)
-        | PrincipalRef::RoleId(id)
-        | PrincipalRef::UserName(id)
-        | PrincipalRef::RoleName(id) => id,
-    };
-    // Sessions with their own policies or tags get their own entry.
-    let per_session = session.is_some_and(|s| s.session_policies.is_some() || !s.tags.is_empty())
-        || kind == PrincipalKind::FederatedUser;
-    // Joined by hand: `format!` cost a thousand instructions a request.
-    let mut key =
-        String::with_capacity(caller.account_id.len() + id.len() + caller.access_key_id.len() + 2);
-    for part in [caller.account_id.as_str(), ":", id.as_str()] {
-        key.push_str(part);
-    }
-    if per_session {
-        key.push(':');
-        key.push_str(&caller.access_key_id);
-    }
+    let key = caller.policy_key.get_or_init(|| {
+        // Sessions with their own policies or tags get their own entry.
+        let per_session = session
+            .is_some_and(|s| s.session_policies.is_some() || !s.tags.is_empty())
+            || kind == PrincipalKind::FederatedUser;
+        let mut key = String::with_capacity(
+            caller.account_id.len() + id.len() + caller.access_key_id.len() + 2,
+        );
+        for part in [caller.account_id.as_str(), ":", id.as_str()] {
+            key.push_str(part);
+        }
+        if per_session {
+            key.push(':');
+            key.push_str(&caller.access_key_id);
+        }
+        key.into_boxed_str()
+    });
     let epoch = state.epoch.current();
-    if let Some(hit) = state.policies.get(&key, epoch) {
+    if let Some(hit) = state.policies.get(&**key, epoch) {
         return Ok(hit);
     }
+    let principal_ref = match kind {
+        PrincipalKind::RoleSession => PrincipalRef::RoleId(id.clone()),
+        _ => PrincipalRef::UserId(id.clone()),
+    };
     let set = state
         .store
         .authorization_set(&caller.account_id, &principal_ref)
@@ -571,7 +569,9 @@ pub async fn principal_policies(
     }
     compiled.base_context = Arc::new(context::principal_base(caller, &compiled.tags));
     let compiled = Arc::new(compiled);
-    state.policies.insert(key, compiled.clone(), epoch);
+    state
+        .policies
+        .insert(String::from(&**key), compiled.clone(), epoch);
     Ok(compiled)
 }
 

@@ -166,6 +166,7 @@ pub async fn authenticate(
         identity: Identity::Federated(Arc::new(identity)),
         access_key_id: String::new(),
         session: None,
+        policy_key: std::sync::OnceLock::new(),
     };
     Ok(Authenticated::federated(caller, UNSIGNED_REGION))
 }

@@ -380,6 +380,7 @@ pub async fn decide(
         },
         access_key_id: String::new(),
         session: None,
+        policy_key: std::sync::OnceLock::new(),
     };
     let policies = crate::authz::principal_policies(state, &caller).await?;
     let context = person_context(

@@ -253,6 +253,7 @@ mod tests {
             },
             access_key_id: "AKIAEXAMPLE".into(),
             session: None,
+            policy_key: std::sync::OnceLock::new(),
         }
     }
 
