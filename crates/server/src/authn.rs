@@ -89,7 +89,7 @@ pub enum Identity {
 }
 
 /// Who made a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     pub account_id: String,
     /// `arn:aws:iam::ACCOUNT:root`, the user's ARN, or the session's ARN.
@@ -257,8 +257,9 @@ pub struct IpText {
 }
 
 impl IpText {
-    /// The longest address `Display` writes: an IPv4-mapped IPv6 address,
-    /// `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`.
+    /// The longest text an IPv6 address has (RFC 4291's form with an
+    /// embedded IPv4 address, `INET6_ADDRSTRLEN` less its NUL); `Display`
+    /// writes at most 39 bytes (eight full groups).
     const CAPACITY: usize = 45;
 
     pub fn of(ip: IpAddr) -> Self {

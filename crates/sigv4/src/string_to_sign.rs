@@ -93,11 +93,21 @@ fn write_inline(
     scope: &str,
     canonical_request_sha256: &[u8; 32],
 ) -> Option<usize> {
-    const HEAD: &[u8; 17] = b"AWS4-HMAC-SHA256\n";
-    const SCOPE_AT: usize = HEAD.len() + 16 + 1;
+    const HEAD_LEN: usize = ALGORITHM.len() + 1;
+    /// `ALGORITHM` and its newline, as an array made at compile time.
+    const HEAD: [u8; HEAD_LEN] = {
+        let mut head = [b'\n'; HEAD_LEN];
+        let mut i = 0;
+        while i < ALGORITHM.len() {
+            head[i] = ALGORITHM.as_bytes()[i];
+            i += 1;
+        }
+        head
+    };
+    const SCOPE_AT: usize = HEAD_LEN + 16 + 1;
     let (head, rest) = buf.split_first_chunk_mut::<SCOPE_AT>()?;
-    let (algorithm, line) = head.split_first_chunk_mut::<17>()?;
-    *algorithm = *HEAD;
+    let (algorithm, line) = head.split_first_chunk_mut::<HEAD_LEN>()?;
+    *algorithm = HEAD;
     let (timestamp, newline) = line.split_first_chunk_mut::<16>()?;
     *timestamp = *time.text();
     *newline.first_mut()? = b'\n';
