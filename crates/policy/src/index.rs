@@ -37,7 +37,9 @@ impl Hasher for FxHasher {
     }
 }
 
-type FxMap<V> = HashMap<Box<str>, V, BuildHasherDefault<FxHasher>>;
+/// Keyed by lowercased bytes: a lookup lowercases the action into a stack
+/// buffer and needs no UTF-8 check to look it up.
+type FxMap<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<FxHasher>>;
 
 /// Candidate statements per action. `T` names a statement (an index, or a
 /// (policy, statement) pair in a policy set).
@@ -96,10 +98,16 @@ impl<T: Copy> ActionIndex<T> {
             })
             .collect();
         for k in keys {
-            self.exact.entry(k.into()).or_default().push(t);
+            self.exact
+                .entry(k.into_bytes().into_boxed_slice())
+                .or_default()
+                .push(t);
         }
         for sv in services {
-            self.service.entry(sv.into()).or_default().push(t);
+            self.service
+                .entry(sv.into_bytes().into_boxed_slice())
+                .or_default()
+                .push(t);
         }
     }
 
@@ -120,20 +128,23 @@ impl<T: Copy> ActionIndex<T> {
     /// The statements that can match `action`.
     pub(crate) fn lookup(&self, action: &str) -> Candidates<'_, T> {
         let mut buf = [0u8; 128];
-        let lowered: Option<&str> = buf.get_mut(..action.len()).and_then(|b| {
-            b.copy_from_slice(action.as_bytes());
-            b.make_ascii_lowercase();
-            std::str::from_utf8(b).ok()
-        });
         let owned;
-        let lower = match lowered {
-            Some(l) => l,
+        let lower: &[u8] = match buf.get_mut(..action.len()) {
+            Some(b) => {
+                b.copy_from_slice(action.as_bytes());
+                b.make_ascii_lowercase();
+                b
+            }
             None => {
                 owned = action.to_ascii_lowercase();
-                owned.as_str()
+                owned.as_bytes()
             }
         };
-        let service = crate::action::split_colon(lower).map_or("", |(s, _)| s);
+        let service = lower
+            .iter()
+            .position(|&b| b == b':')
+            .and_then(|i| lower.get(..i))
+            .unwrap_or_default();
         Candidates {
             exact: self.exact.get(lower).map_or(&[], Vec::as_slice),
             others: [

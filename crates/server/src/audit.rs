@@ -21,9 +21,10 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use serde::Serialize;
 
-use crate::authn::IpText;
+use crate::authn::{Caller, IpText};
 use crate::protocol::scan::Specials;
 use crate::protocol::xml::Timestamp;
+use crate::request::RequestId;
 
 fn source_ip_text<S: serde::Serializer>(ip: &Option<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(ip.map(IpText::of).as_ref().map_or("", IpText::as_str))
@@ -35,15 +36,15 @@ fn source_ip_text<S: serde::Serializer>(ip: &Option<IpAddr>, s: S) -> Result<S::
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct AuditRecord {
     pub time: Timestamp,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub service: &'static str,
     /// `None` only where no connection is known (written as "").
     #[serde(serialize_with = "source_ip_text")]
     pub source_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub caller: Option<String>,
+    pub caller: Option<CallerText>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_key_id: Option<String>,
+    pub access_key_id: Option<CallerText>,
     /// The IAM action (`iam:GetUser`, from the actions table), or the
     /// `Action` parameter as sent when the call was refused before it was
     /// decoded.
@@ -59,7 +60,49 @@ pub struct AuditRecord {
     pub error_code: Option<&'static str>,
 }
 
+/// The caller's ARN or access key id in a record: shared with the
+/// request's authenticated caller where there is one, rather than copied
+/// (two strings made and freed per call), or text of its own.
+#[derive(Debug, Clone)]
+pub enum CallerText {
+    /// The caller's ARN.
+    Arn(Arc<Caller>),
+    /// The caller's access key id.
+    AccessKeyId(Arc<Caller>),
+    Owned(String),
+}
+
+impl CallerText {
+    pub fn as_str(&self) -> &str {
+        match self {
+            CallerText::Arn(caller) => &caller.arn,
+            CallerText::AccessKeyId(caller) => &caller.access_key_id,
+            CallerText::Owned(text) => text,
+        }
+    }
+}
+
+impl From<String> for CallerText {
+    fn from(text: String) -> Self {
+        CallerText::Owned(text)
+    }
+}
+
+impl Serialize for CallerText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl AuditRecord {
+    /// Names `caller` as the record's caller and, when it signed with one,
+    /// its access key id.
+    pub fn set_caller(&mut self, caller: &Arc<Caller>) {
+        self.caller = Some(CallerText::Arn(Arc::clone(caller)));
+        self.access_key_id =
+            (!caller.access_key_id.is_empty()).then(|| CallerText::AccessKeyId(Arc::clone(caller)));
+    }
+
     /// The record as one JSON object, the same text `serde_json` makes of
     /// it (a test holds the two together) at a fraction of the cost: this
     /// runs for every request, and escaping field by field through serde
@@ -69,22 +112,24 @@ impl AuditRecord {
         // Digits and `-:TZ`, an address's digits, dots, colons and hex
         // digits: neither needs escaping.
         self.time.write_iso8601(out);
-        out.extend_from_slice(b"\",\"request_id\":");
-        json_string(out, &self.request_id);
+        // Hex digits and hyphens: nothing to escape.
+        out.extend_from_slice(b"\",\"request_id\":\"");
+        out.extend_from_slice(self.request_id.as_bytes());
+        out.push(b'"');
         out.extend_from_slice(b",\"service\":");
         json_string(out, self.service);
         out.extend_from_slice(b",\"source_ip\":\"");
         if let Some(ip) = self.source_ip {
-            out.extend_from_slice(IpText::of(ip).as_str().as_bytes());
+            out.extend_from_slice(IpText::of(ip).as_bytes());
         }
         out.push(b'"');
         if let Some(caller) = &self.caller {
             out.extend_from_slice(b",\"caller\":");
-            json_string(out, caller);
+            json_string(out, caller.as_str());
         }
         if let Some(key) = &self.access_key_id {
             out.extend_from_slice(b",\"access_key_id\":");
-            json_string(out, key);
+            json_string(out, key.as_str());
         }
         out.extend_from_slice(b",\"action\":");
         json_string(out, &self.action);
@@ -271,11 +316,13 @@ mod tests {
     fn records_are_written_as_serde_json_writes_them() {
         let full = AuditRecord {
             time: Timestamp::from_unix(1_795_903_200).unwrap(),
-            request_id: "3f0c".into(),
+            request_id: RequestId::new(),
             service: "iam",
             source_ip: Some(IpAddr::from([127, 0, 0, 1])),
-            caller: Some("arn:aws:iam::123456789012:user/a\"b\\c".into()),
-            access_key_id: Some("AKIAEXAMPLE".into()),
+            caller: Some(CallerText::Owned(
+                "arn:aws:iam::123456789012:user/a\"b\\c".into(),
+            )),
+            access_key_id: Some(CallerText::Owned("AKIAEXAMPLE".into())),
             action: "iam:GetUser".into(),
             resource: "arn:aws:iam::123456789012:user/é漢🙂".into(),
             decision: "Allow",
@@ -305,7 +352,6 @@ mod tests {
         let path = dir.path().join("audit.log");
         let log = AuditLog::open(&path).unwrap();
         log.record(AuditRecord {
-            request_id: "r1".into(),
             action: "iam:GetUser".into(),
             decision: "Allow",
             ..Default::default()

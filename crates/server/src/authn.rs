@@ -9,6 +9,7 @@
 //! Keys are cached per epoch (see `authz::cache`): a deactivated or deleted
 //! key, or a deleted user, is refused on the very next request.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -187,7 +188,7 @@ impl Caller {
 pub struct Authenticated {
     caller: Arc<Caller>,
     service: Service,
-    region: String,
+    region: Cow<'static, str>,
 }
 
 impl Authenticated {
@@ -210,8 +211,62 @@ impl Authenticated {
         Authenticated {
             caller: Arc::new(caller),
             service: Service::Sts,
-            region: region.to_owned(),
+            region: region_text(region),
         }
+    }
+}
+
+/// A credential scope's region, borrowed from the list of AWS's regions
+/// when it is one of them (nearly every call), copied when not: it is kept
+/// for the whole call (`aws:RequestedRegion`).
+fn region_text(region: &str) -> Cow<'static, str> {
+    /// The regions of the `aws`, `aws-cn` and `aws-us-gov` partitions.
+    const REGIONS: [&str; 41] = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-north-1",
+        "il-central-1",
+        "me-south-1",
+        "me-central-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-gov-east-1",
+        "us-gov-west-1",
+        "cn-north-1",
+        "cn-northwest-1",
+        "aws-global",
+        "aws-cn-global",
+        "aws-us-gov-global",
+    ];
+    match REGIONS.iter().find(|known| **known == region) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(region.to_owned()),
     }
 }
 
@@ -301,6 +356,11 @@ impl IpText {
         }
     }
 
+    /// The text as bytes, where bytes serve: [`IpText::as_str`] checks them.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.text.get(..self.len).unwrap_or_default()
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever written.
         std::str::from_utf8(self.text.get(..self.len).unwrap_or_default()).unwrap_or_default()
@@ -335,7 +395,7 @@ pub async fn authenticate(
             ),
         ));
     };
-    let region = scope.region.to_owned();
+    let region = region_text(scope.region);
     let key = if parsed.access_key_id().starts_with("ASIA") {
         resolve_session(state, parsed.access_key_id(), parsed.session_token(), now).await?
     } else {
@@ -486,14 +546,16 @@ fn record_use(
     static LAST_WRITTEN: Mutex<Option<Written>> = Mutex::new(None);
     // A steady client's requests land on the same workers: each remembers
     // the last key it saw written, and skips the shared map (a lock and a
-    // hash) while that key's last write is recent.
+    // hash) while that key's last write is recent. It keeps the time the
+    // write is recent until: a comparison per call instead of a subtraction
+    // of dates.
     thread_local! {
         static SEEN: RefCell<Option<(String, OffsetDateTime)>> = const { RefCell::new(None) };
     }
     let recent = |last: OffsetDateTime| now - last < LAST_USED_GRANULARITY;
     if SEEN.with_borrow(|seen| {
         seen.as_ref()
-            .is_some_and(|(id, last)| id == access_key_id && recent(*last))
+            .is_some_and(|(id, until)| id == access_key_id && now < *until)
     }) {
         return;
     }
@@ -512,7 +574,9 @@ fn record_use(
                 (now, true)
             }
         };
-        SEEN.with_borrow_mut(|seen| *seen = Some((access_key_id.to_owned(), last)));
+        SEEN.with_borrow_mut(|seen| {
+            *seen = Some((access_key_id.to_owned(), last + LAST_USED_GRANULARITY));
+        });
         if !write {
             return;
         }
@@ -545,6 +609,23 @@ pub fn sigv4_error(e: SigV4Error) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_are_shared_when_known_and_kept_whole_when_not() {
+        assert!(matches!(
+            region_text("us-east-1"),
+            Cow::Borrowed("us-east-1")
+        ));
+        assert!(matches!(
+            region_text("eu-west-3"),
+            Cow::Borrowed("eu-west-3")
+        ));
+        let odd = region_text("moon-base-1");
+        assert!(matches!(odd, Cow::Owned(_)));
+        assert_eq!(odd, "moon-base-1");
+        // Not a prefix match.
+        assert_eq!(region_text("us-east-10"), "us-east-10");
+    }
 
     #[test]
     fn source_ip_text_is_what_display_writes() {

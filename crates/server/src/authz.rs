@@ -128,9 +128,10 @@ impl Authorized {
         }
     }
 
-    /// The resource ARN the decision was about.
-    pub fn resource(&self) -> &str {
-        &self.resource
+    /// The resource ARN the decision was about, moved out for the audit
+    /// record (its one reader), which leaves it empty here.
+    pub fn take_resource(&mut self) -> String {
+        std::mem::take(&mut self.resource)
     }
 
     pub fn principal_tags(&self) -> &[Tag] {
@@ -390,7 +391,7 @@ fn describe(
     text.push('#');
     match p.sid(r.statement as usize) {
         Some(sid) => text.push_str(sid),
-        None => text.push_str(&r.statement.to_string()),
+        None => text.push_str(itoa::Buffer::new().format(r.statement)),
     }
     Some(text)
 }

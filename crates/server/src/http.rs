@@ -93,7 +93,7 @@ async fn query_from(state: Arc<AppState>, req: Request<Body>, source_ip: IpAddr)
     let body = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {
-            let request_id = crate::request::new_request_id();
+            let request_id = crate::request::RequestId::new();
             let e = ApiError::new(
                 ErrorCode::RequestEntityTooLarge,
                 format!(
@@ -144,7 +144,7 @@ async fn query_from(state: Arc<AppState>, req: Request<Body>, source_ip: IpAddr)
 /// The answer to a call that failed inside this service (a bug): a 500
 /// with `ServiceFailure`, logged with its request id.
 fn internal_error(signature: SignatureSource, e: &dyn std::fmt::Display) -> Response<Body> {
-    let request_id = crate::request::new_request_id();
+    let request_id = crate::request::RequestId::new();
     tracing::error!(error = %e, %request_id, "a request failed inside the service");
     request::xml_response(
         StatusCode::INTERNAL_SERVER_ERROR,

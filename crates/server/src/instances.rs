@@ -361,10 +361,10 @@ fn check_profile_name(name: &str) -> Result<(), Failure> {
 }
 
 async fn associate(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
-    let request_id = crate::request::new_request_id();
+    let request_id = crate::request::RequestId::new();
     let mut record = AuditRecord {
         time: Timestamp(state.clock.now()),
-        request_id: request_id.clone(),
+        request_id,
         service: Service::Iam.signing_name(),
         source_ip: Some(source_ip(&req)),
         action: "iam:PassRole".into(),
@@ -396,8 +396,7 @@ async fn run_associate(
     let (parts, body) = req.into_parts();
     let body = read_body(body).await?;
     let auth = authn::authenticate(state, &parts, &body, transport.at).await?;
-    record.caller = Some(auth.caller().arn.clone());
-    record.access_key_id = Some(auth.caller().access_key_id.clone());
+    record.set_caller(auth.caller());
     if auth.service() != Service::Iam {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
@@ -544,10 +543,10 @@ fn service_may_assume(
 }
 
 async fn credentials(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
-    let request_id = crate::request::new_request_id();
+    let request_id = crate::request::RequestId::new();
     let mut record = AuditRecord {
         time: Timestamp(state.clock.now()),
-        request_id: request_id.clone(),
+        request_id,
         service: Service::Sts.signing_name(),
         source_ip: Some(source_ip(&req)),
         action: "sts:AssumeRole".into(),
@@ -603,7 +602,7 @@ async fn run_credentials(
     let workload_arn = claims
         .service
         .arn(&claims.region, &claims.account, &claims.instance_id);
-    record.caller = Some(workload_arn.clone());
+    record.caller = Some(workload_arn.clone().into());
     let input: CredentialsInput = parse_json(&body)?;
 
     // The association holds only while the profile it named is still there
@@ -660,7 +659,7 @@ async fn run_credentials(
         },
         seconds,
     )?;
-    record.access_key_id = Some(creds.access_key_id.clone());
+    record.access_key_id = Some(creds.access_key_id.clone().into());
     if let Err(e) = state
         .store
         .record_role_use(&role.account_id, &role.name, now, &claims.region)

@@ -25,24 +25,13 @@ use crate::state::AppState;
 pub struct RequestCtx {
     state: Arc<AppState>,
     auth: Authorized,
-    request_id: String,
     now: OffsetDateTime,
 }
 
 impl RequestCtx {
     /// `now` is the request's one clock reading ([`Transport::at`](crate::authn::Transport)).
-    pub(crate) fn new(
-        state: Arc<AppState>,
-        auth: Authorized,
-        request_id: String,
-        now: OffsetDateTime,
-    ) -> Self {
-        RequestCtx {
-            state,
-            auth,
-            request_id,
-            now,
-        }
+    pub(crate) fn new(state: Arc<AppState>, auth: Authorized, now: OffsetDateTime) -> Self {
+        RequestCtx { state, auth, now }
     }
 
     pub fn state(&self) -> &AppState {
@@ -64,10 +53,6 @@ impl RequestCtx {
     /// The caller's account: every IAM call acts in it.
     pub fn account(&self) -> &str {
         &self.auth.caller().account_id
-    }
-
-    pub fn request_id(&self) -> &str {
-        &self.request_id
     }
 
     /// The time the request is handled at (one value for the whole call).

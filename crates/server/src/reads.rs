@@ -32,8 +32,10 @@ const CAPACITY: usize = 10_000;
 /// Users by (account, lower-cased name).
 #[derive(Debug)]
 pub struct EntityReads {
-    /// Each entry with the time of the request that read it.
-    users: EpochCache<String, (OffsetDateTime, Arc<User>)>,
+    /// Keyed by [`UserKey`]'s bytes; each entry is kept with the time it is
+    /// fresh until (a comparison per hit, where an age would be a
+    /// subtraction of dates).
+    users: EpochCache<Box<[u8]>, (OffsetDateTime, Arc<User>)>,
 }
 
 impl Default for EntityReads {
@@ -46,18 +48,59 @@ impl Default for EntityReads {
 
 /// Names are unique case-insensitively, so `Alice` and `alice` share an entry.
 /// Neither account ids (digits) nor user names (`[\w+=,.@-]+`) hold a `/`.
-fn user_key(account: &str, name: &str) -> String {
-    let mut key = String::with_capacity(account.len() + 1 + name.len());
-    key.push_str(account);
-    key.push('/');
-    if name.is_ascii() {
-        // Every name the service accepts; one pass instead of a Unicode
-        // case table lookup per character.
-        key.extend(name.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-    } else {
-        key.extend(name.chars().flat_map(char::to_lowercase));
+/// Room for an account id, `/` and the longest user name IAM accepts (64
+/// characters): every ordinary key is made on the stack.
+const KEY_INLINE: usize = 96;
+
+/// The cache key of user `name` in `account`: names are unique whatever
+/// their case, so the name is lowercased. Made on the stack when it is
+/// short and ASCII (every name the service accepts), as it is made for every
+/// call that reads a user and kept only when the cache misses.
+struct UserKey {
+    inline: [u8; KEY_INLINE],
+    len: usize,
+    long: Option<String>,
+}
+
+impl UserKey {
+    fn new(account: &str, name: &str) -> Self {
+        let mut key = UserKey {
+            inline: [0; KEY_INLINE],
+            len: 0,
+            long: None,
+        };
+        let len = account.len() + 1 + name.len();
+        match key.inline.get_mut(..len) {
+            Some(dst) if account.is_ascii() && name.is_ascii() => {
+                let (head, tail) = dst.split_at_mut(account.len());
+                head.copy_from_slice(account.as_bytes());
+                if let Some((slash, lower)) = tail.split_first_mut() {
+                    *slash = b'/';
+                    for (d, s) in lower.iter_mut().zip(name.bytes()) {
+                        *d = s.to_ascii_lowercase();
+                    }
+                }
+                key.len = len;
+            }
+            _ => {
+                let mut long = String::with_capacity(len);
+                long.push_str(account);
+                long.push('/');
+                long.extend(name.chars().flat_map(char::to_lowercase));
+                key.long = Some(long);
+            }
+        }
+        key
     }
-    key
+
+    /// The key's UTF-8 text, as bytes: the cache needs no more, and
+    /// a `&str` would cost a check.
+    fn as_bytes(&self) -> &[u8] {
+        match &self.long {
+            Some(long) => long.as_bytes(),
+            None => self.inline.get(..self.len).unwrap_or_default(),
+        }
+    }
 }
 
 /// The user `name` of `account`, from memory when it is current. `now` is
@@ -69,17 +112,21 @@ pub async fn user(
     name: &str,
     now: OffsetDateTime,
 ) -> Result<Arc<User>, portcullis_store::StoreError> {
-    let key = user_key(account, name);
+    let key = UserKey::new(account, name);
     // The epoch is read before the store: a change that commits during the
     // read moves it, and the entry is then born stale.
     let epoch = state.epoch.current();
-    if let Some((born, user)) = state.reads.users.get(&key, epoch)
-        && now - born < MAX_AGE
+    if let Some((fresh_until, user)) = state.reads.users.get(key.as_bytes(), epoch)
+        && now < fresh_until
     {
         return Ok(user);
     }
     let user = Arc::new(state.store.get_user(account, name).await?);
-    state.reads.users.insert(key, (now, user.clone()), epoch);
+    state.reads.users.insert(
+        Box::from(key.as_bytes()),
+        (now + MAX_AGE, user.clone()),
+        epoch,
+    );
     Ok(user)
 }
 
@@ -87,11 +134,31 @@ pub async fn user(
 mod tests {
     use super::*;
 
+    fn user_key(account: &str, name: &str) -> String {
+        String::from_utf8(UserKey::new(account, name).as_bytes().to_vec()).unwrap()
+    }
+
     #[test]
     fn names_that_differ_only_in_case_share_a_key() {
         assert_eq!(user_key("1", "Alice"), user_key("1", "alice"));
         assert_ne!(user_key("1", "alice"), user_key("2", "alice"));
         assert_eq!(user_key("1", "Ab-C.d@E_9"), "1/ab-c.d@e_9");
         assert_eq!(user_key("1", "ÉLODIE"), user_key("1", "élodie"));
+        assert_eq!(user_key("1", "ÉLODIE"), "1/élodie");
+    }
+
+    #[test]
+    fn keys_too_long_for_the_stack_are_whole() {
+        let name = "N".repeat(200);
+        let key = user_key("123456789012", &name);
+        assert_eq!(key, format!("123456789012/{}", "n".repeat(200)));
+        // The longest that fits inline, and one past it.
+        for len in [KEY_INLINE - 13, KEY_INLINE - 12] {
+            let name = "A".repeat(len);
+            assert_eq!(
+                user_key("123456789012", &name),
+                format!("123456789012/{}", "a".repeat(len))
+            );
+        }
     }
 }

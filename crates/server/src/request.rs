@@ -34,35 +34,92 @@ impl Operation {
     }
 }
 
-/// A fresh request id in AWS's form, a random (version 4) UUID.
-///
-/// Request ids must be unique, not secret, so they come from a small
-/// generator per thread (wyrand, seeded once from the system's randomness)
-/// rather than the cryptographic one, which cost a twentieth of a
-/// GetCallerIdentity.
-pub fn new_request_id() -> String {
-    use std::cell::Cell;
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new(rand::random());
+/// A request id in AWS's form, a random (version 4) UUID's 36 characters,
+/// kept inline: the response's header and body, the handler's context and
+/// the audit line each need it, and copying 36 bytes costs less than a
+/// `String` each.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId([u8; uuid::fmt::Hyphenated::LENGTH]);
+
+impl RequestId {
+    /// A fresh id.
+    ///
+    /// Request ids must be unique, not secret, so they come from a small
+    /// generator per thread (wyrand, seeded once from the system's
+    /// randomness) rather than the cryptographic one, which cost a
+    /// twentieth of a GetCallerIdentity.
+    #[must_use]
+    pub fn new() -> Self {
+        use std::cell::Cell;
+        thread_local! {
+            static STATE: Cell<u64> = Cell::new(rand::random());
+        }
+        fn next(state: &Cell<u64>) -> u64 {
+            let s = state.get().wrapping_add(0xa076_1d64_78bd_642f);
+            state.set(s);
+            let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
+            #[expect(clippy::cast_possible_truncation, reason = "folding 128 bits to 64")]
+            let folded = (t as u64) ^ ((t >> 64) as u64);
+            folded
+        }
+        let (high, low) = STATE.with(|state| (next(state), next(state)));
+        let bytes = ((u128::from(high) << 64) | u128::from(low)).to_le_bytes();
+        // Encoded straight into the array: `to_string` goes through the
+        // formatting machinery.
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .hyphenated()
+            .encode_lower(&mut text);
+        RequestId(text)
     }
-    fn next(state: &Cell<u64>) -> u64 {
-        let s = state.get().wrapping_add(0xa076_1d64_78bd_642f);
-        state.set(s);
-        let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
-        #[expect(clippy::cast_possible_truncation, reason = "folding 128 bits to 64")]
-        let folded = (t as u64) ^ ((t >> 64) as u64);
-        folded
+
+    /// The id's text, ASCII: lowercase hex digits and hyphens.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; uuid::fmt::Hyphenated::LENGTH] {
+        &self.0
     }
-    let (high, low) = STATE.with(|state| (next(state), next(state)));
-    let bytes = ((u128::from(high) << 64) | u128::from(low)).to_le_bytes();
-    // Encoded into a buffer and copied once: `to_string` goes through the
-    // formatting machinery and grows its string.
-    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .encode_lower(&mut text)
-        .to_owned()
+
+    /// The id's text; [`RequestId::as_bytes`] where bytes serve, as this
+    /// checks them.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// The nil UUID: for records built field by field, which set their own.
+impl Default for RequestId {
+    fn default() -> Self {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        uuid::Uuid::nil().hyphenated().encode_lower(&mut text);
+        RequestId(text)
+    }
+}
+
+impl std::ops::Deref for RequestId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl serde::Serialize for RequestId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// Handles one Query-protocol request end to end; never fails: every error
@@ -73,9 +130,10 @@ pub async fn handle(
     body: Bytes,
     transport: Transport,
 ) -> Response<Body> {
-    let request_id = new_request_id();
+    let request_id = RequestId::new();
     let mut record = AuditRecord {
         time: crate::protocol::xml::Timestamp(transport.at),
+        request_id,
         source_ip: Some(transport.source_ip),
         decision: "Unauthenticated",
         ..AuditRecord::default()
@@ -85,11 +143,21 @@ pub async fn handle(
         Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
         Err((service, e)) => {
             record.error_code = Some(e.code().as_str());
+            if record.action.is_empty() {
+                // Refused before its operation was known: recorded with the
+                // `Action` it sent. The parameters are decoded again here
+                // rather than the text copied for every call.
+                record.action = Cow::Owned(
+                    decode_params(&parts, &body)
+                        .ok()
+                        .and_then(|p| p.get("Action").map(str::to_owned))
+                        .unwrap_or_default(),
+                );
+            }
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
             xml_response(status, e.to_xml(service.xmlns(), &request_id), &request_id)
         }
     };
-    record.request_id = request_id;
     state.audit.record(record);
     response
 }
@@ -99,12 +167,11 @@ async fn run(
     parts: &http::request::Parts,
     body: &[u8],
     transport: Transport,
-    request_id: &str,
+    request_id: &RequestId,
     record: &mut AuditRecord,
 ) -> Result<String, (Service, ApiError)> {
     let params = decode_params(parts, body).map_err(|e| (authn::service_of(parts), e))?;
     let action = params.get("Action");
-    record.action = Cow::Owned(action.unwrap_or_default().to_owned());
 
     // Authenticate: every call is signed, but the two federation calls,
     // whose web identity token or SAML assertion is the proof.
@@ -129,8 +196,7 @@ async fn run(
     };
     let service = auth.service();
     record.service = service.signing_name();
-    record.caller = Some(auth.caller().arn.clone());
-    record.access_key_id = Some(auth.caller().access_key_id.clone()).filter(|k| !k.is_empty());
+    record.set_caller(auth.caller());
     let fail = |e| (service, e);
 
     // Decode the operation from the model.
@@ -165,14 +231,16 @@ async fn run(
     let target = match &op {
         Operation::Iam(op) => Some(actions::iam_target(op)),
         Operation::Sts(op) => match actions::sts_target(op) {
-            actions::StsAccess::Open => None,
+            actions::StsAccess::Open => {
+                record.action = Cow::Borrowed(op.action());
+                None
+            }
             actions::StsAccess::Policy(t) => Some(t),
         },
     };
-    record.action = match &target {
-        Some(t) => Cow::Borrowed(t.action),
-        None => Cow::Owned(format!("{}:{action}", service.signing_name())),
-    };
+    if let Some(t) = &target {
+        record.action = Cow::Borrowed(t.action);
+    }
     let mut authorized = match authz::authorize(state, auth, target.as_ref(), transport).await {
         Ok(a) => a,
         Err(denied) => {
@@ -187,7 +255,7 @@ async fn run(
             }));
         }
     };
-    record.resource = authorized.resource().to_owned();
+    record.resource = authorized.take_resource();
     match authorized.verdict() {
         Verdict::NotRequired => record.decision = "NotRequired",
         Verdict::Root => record.decision = "Root",
@@ -200,12 +268,7 @@ async fn run(
 
     // Handle, then let caches see the change before anyone else asks.
     let read_only = op.is_read_only();
-    let ctx = RequestCtx::new(
-        state.clone(),
-        authorized,
-        request_id.to_owned(),
-        transport.at,
-    );
+    let ctx = RequestCtx::new(state.clone(), authorized, transport.at);
     let result = match op {
         Operation::Iam(op) => iam::dispatch(&IamService, &ctx, *op, request_id).await,
         Operation::Sts(op) => sts::dispatch(&StsService, &ctx, *op, request_id).await,
@@ -241,12 +304,12 @@ fn decode_params<'a>(
 
 const REQUEST_ID_HEADER: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
 
-pub fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
+pub fn xml_response(status: StatusCode, xml: String, request_id: &RequestId) -> Response<Body> {
     let mut response = Response::new(Body::from(xml));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
+    if let Ok(id) = HeaderValue::from_bytes(request_id.as_bytes()) {
         headers.insert(REQUEST_ID_HEADER, id);
     }
     response
@@ -259,7 +322,7 @@ mod tests {
     #[test]
     fn request_ids_are_distinct_version_4_uuids() {
         let ids: std::collections::HashSet<String> =
-            (0..100_000).map(|_| new_request_id()).collect();
+            (0..100_000).map(|_| RequestId::new().to_string()).collect();
         assert_eq!(ids.len(), 100_000);
         for id in ids.iter().take(1000) {
             let uuid = uuid::Uuid::parse_str(id).unwrap();
@@ -268,7 +331,7 @@ mod tests {
         }
         // Another thread's generator starts elsewhere.
         let other: Vec<String> =
-            std::thread::spawn(|| (0..1000).map(|_| new_request_id()).collect())
+            std::thread::spawn(|| (0..1000).map(|_| RequestId::new().to_string()).collect())
                 .join()
                 .unwrap();
         assert!(other.iter().all(|id| !ids.contains(id)));

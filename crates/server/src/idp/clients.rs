@@ -98,11 +98,11 @@ where
     F: FnOnce(String, bytes::Bytes) -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, ApiError>>,
 {
-    let request_id = crate::request::new_request_id();
+    let request_id = crate::request::RequestId::new();
     let transport = super::transport(idp, &req);
     let mut record = AuditRecord {
         time: Timestamp(idp.now()),
-        request_id: request_id.clone(),
+        request_id,
         service: Service::Iam.signing_name(),
         source_ip: Some(transport.source_ip),
         action: action.into(),
@@ -119,8 +119,7 @@ where
             .with_status(413)
         })?;
         let auth = authn::authenticate(&idp.state, &parts, &body, transport.at).await?;
-        record.caller = Some(auth.caller().arn.clone());
-        record.access_key_id = Some(auth.caller().access_key_id.clone());
+        record.set_caller(auth.caller());
         if auth.service() != Service::Iam {
             return Err(ApiError::new(
                 ErrorCode::InvalidClientTokenId,
@@ -135,14 +134,14 @@ where
             arn.as_deref().map_or(ResourceRef::Any, ResourceRef::Arn),
             Vec::new(),
         );
-        let authorized = authz::authorize(&idp.state, auth, Some(&target), transport)
+        let mut authorized = authz::authorize(&idp.state, auth, Some(&target), transport)
             .await
             .map_err(|denied| {
                 record.decision = "Deny";
                 record.resource = denied.resource.clone();
                 denied.error
             })?;
-        record.resource = authorized.resource().to_owned();
+        record.resource = authorized.take_resource();
         record.decision = match authorized.verdict() {
             Verdict::NotRequired => "NotRequired",
             Verdict::Root => "Root",
@@ -250,7 +249,7 @@ async fn create(State(idp): State<Arc<Idp>>, req: Request<Body>) -> Response<Bod
             "The request body is too large.",
         )
         .with_status(413);
-        return failure(&e, &crate::request::new_request_id());
+        return failure(&e, &crate::request::RequestId::new());
     };
     let input: Result<CreateInput, _> = serde_json::from_slice(&body);
     let wanted_id = input.as_ref().ok().and_then(|i| i.client_id.clone());

@@ -242,10 +242,10 @@ fn audit_signin(
     };
     idp.state.audit.record(AuditRecord {
         time: Timestamp(idp.now()),
-        request_id: crate::request::new_request_id(),
+        request_id: crate::request::RequestId::new(),
         service: "signin",
         source_ip: Some(transport.source_ip),
-        caller: Some(who.to_owned()),
+        caller: Some(who.to_owned().into()),
         action: "signin:ConsoleLogin".into(),
         decision,
         error_code,
@@ -549,10 +549,10 @@ async fn credentials(State(idp): State<Arc<Idp>>, req: Request<Body>) -> Respons
     let user_arn = signin::person_arn(&person);
     let mut record = AuditRecord {
         time: Timestamp(now),
-        request_id: crate::request::new_request_id(),
+        request_id: crate::request::RequestId::new(),
         service: "sts",
         source_ip: Some(transport.source_ip),
-        caller: Some(user_arn.clone()),
+        caller: Some(user_arn.clone().into()),
         action: "sts:AssumeRole".into(),
         resource: role_arn.clone(),
         decision: "Deny",
