@@ -10,19 +10,15 @@
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `word` is zero.
-const fn has_zero(word: u64) -> bool {
-    word.wrapping_sub(ONES) & !word & HIGHS != 0
+/// Non-zero exactly when a byte of `word` is zero (which bits are set says
+/// no more than that).
+const fn zero_mask(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
 }
 
-/// Whether any byte of `word` is `byte`.
-const fn has_byte(word: u64, byte: u8) -> bool {
-    has_zero(word ^ (ONES * byte as u64))
-}
-
-/// Whether any byte of `word` is below `bound` (at most 128).
-const fn has_below(word: u64, bound: u8) -> bool {
-    word.wrapping_sub(ONES * bound as u64) & !word & HIGHS != 0
+/// Non-zero exactly when a byte of `word` is below `bound` (at most 128).
+const fn below_mask(word: u64, bound: u8) -> u64 {
+    word.wrapping_sub(ONES * bound as u64) & !word & HIGHS
 }
 
 /// The bytes a format escapes: every byte below `below` (at most 128) and
@@ -60,10 +56,15 @@ impl<const N: usize> Specials<N> {
         self.table[usize::from(b)]
     }
 
-    /// Whether `word` holds one of them (exact).
+    /// Whether `word` holds one of them (exact). The tests are OR-ed, not
+    /// short-circuited: a handful of arithmetic steps beat a branch each.
     #[inline]
     fn in_word(&self, word: u64) -> bool {
-        has_below(word, self.below) || self.bytes.iter().any(|&b| has_byte(word, b))
+        let mut hits = below_mask(word, self.below);
+        for &b in &self.bytes {
+            hits |= zero_mask(word ^ (ONES * b as u64));
+        }
+        hits != 0
     }
 
     /// The position of the first of them in `text`. Inlined, so that the
