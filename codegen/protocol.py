@@ -213,7 +213,7 @@ class Service:
                 pattern = "None"
                 if "pattern" in s:
                     lines.append(
-                        f"static {rn}_RE: LazyLock<Regex> = LazyLock::new(|| q::compile_pattern({rust_string_literal(translate_pattern(s['pattern']))}));")
+                        f"static {rn}_RE: LazyLock<q::Pattern> = LazyLock::new(|| q::compile_pattern({rust_string_literal(translate_pattern(s['pattern']))}));")
                     pattern = f"Some(({rust_string_literal(s['pattern'])}, &{rn}_RE))"
                 enum = "&[" + ", ".join(rust_string_literal(v) for v in s.get("enum", [])) + "]"
                 lines.append(
@@ -269,7 +269,6 @@ class Service:
         o.append("")
         o.append("use std::sync::LazyLock;")
         o.append("")
-        o.append("use regex::Regex;")
         o.append("")
         o.append("use crate::error::{ApiError, ErrorCode};")
         o.append("use crate::protocol::query as q;")

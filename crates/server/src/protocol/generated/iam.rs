@@ -6,8 +6,6 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
-
 use crate::error::{ApiError, ErrorCode};
 use crate::protocol::query as q;
 use crate::protocol::xml as x;
@@ -31,7 +29,7 @@ static S_ACTION_NAME_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ATTACHMENT_NAME_RE: LazyLock<Regex> =
+static S_ATTACHMENT_NAME_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_ATTACHMENT_NAME: q::StringRules = q::StringRules {
     min: Some(1),
@@ -157,7 +155,7 @@ static S_SAML_METADATA_DOCUMENT_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SAML_PROVIDER_NAME_TYPE_RE: LazyLock<Regex> =
+static S_SAML_PROVIDER_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_._-]+)$"));
 static S_SAML_PROVIDER_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -166,7 +164,7 @@ static S_SAML_PROVIDER_NAME_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ACCESS_KEY_ID_TYPE_RE: LazyLock<Regex> =
+static S_ACCESS_KEY_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_]+)$"));
 static S_ACCESS_KEY_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(16),
@@ -175,7 +173,7 @@ static S_ACCESS_KEY_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ACCOUNT_ALIAS_TYPE_RE: LazyLock<Regex> =
+static S_ACCOUNT_ALIAS_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:^[a-z0-9]([a-z0-9]|-){1,61}[a-z0-9]$)$"));
 static S_ACCOUNT_ALIAS_TYPE: q::StringRules = q::StringRules {
     min: Some(3),
@@ -187,7 +185,7 @@ static S_ACCOUNT_ALIAS_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ACCOUNT_ID_TYPE_RE: LazyLock<Regex> =
+static S_ACCOUNT_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9]{12})$"));
 static S_ACCOUNT_ID_TYPE: q::StringRules = q::StringRules {
     min: None,
@@ -196,7 +194,7 @@ static S_ACCOUNT_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ACCOUNT_PROPERTY_KEY_TYPE_RE: LazyLock<Regex> =
+static S_ACCOUNT_PROPERTY_KEY_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:^[A-Za-z][A-Za-z0-9/_-]*$)$"));
 static S_ACCOUNT_PROPERTY_KEY_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -233,7 +231,7 @@ static S_ASSIGNMENT_STATUS_TYPE: q::StringRules = q::StringRules {
     enum_values: &["Assigned", "Unassigned", "Any"],
     sensitive: false,
 };
-static S_AUTHENTICATION_CODE_TYPE_RE: LazyLock<Regex> =
+static S_AUTHENTICATION_CODE_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9]+)$"));
 static S_AUTHENTICATION_CODE_TYPE: q::StringRules = q::StringRules {
     min: Some(6),
@@ -242,7 +240,7 @@ static S_AUTHENTICATION_CODE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_CERTIFICATE_BODY_TYPE_RE: LazyLock<Regex> =
+static S_CERTIFICATE_BODY_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_CERTIFICATE_BODY_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -254,7 +252,7 @@ static S_CERTIFICATE_BODY_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_CERTIFICATE_CHAIN_TYPE_RE: LazyLock<Regex> =
+static S_CERTIFICATE_CHAIN_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_CERTIFICATE_CHAIN_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -266,7 +264,7 @@ static S_CERTIFICATE_CHAIN_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_CERTIFICATE_ID_TYPE_RE: LazyLock<Regex> =
+static S_CERTIFICATE_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_]+)$"));
 static S_CERTIFICATE_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(24),
@@ -300,7 +298,7 @@ static I_CREDENTIAL_AGE_DAYS: q::IntRules = q::IntRules {
     min: Some(1),
     max: Some(36600),
 };
-static S_CUSTOM_SUFFIX_TYPE_RE: LazyLock<Regex> =
+static S_CUSTOM_SUFFIX_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_CUSTOM_SUFFIX_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -309,7 +307,7 @@ static S_CUSTOM_SUFFIX_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_DELEGATION_REQUEST_DESCRIPTION_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_DELEGATION_REQUEST_DESCRIPTION_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{00A1}-\\x{00FF}]*)$")
 });
 static S_DELEGATION_REQUEST_DESCRIPTION_TYPE: q::StringRules = q::StringRules {
@@ -322,7 +320,7 @@ static S_DELEGATION_REQUEST_DESCRIPTION_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_DELEGATION_REQUEST_ID_TYPE_RE: LazyLock<Regex> =
+static S_DELEGATION_REQUEST_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_-]+)$"));
 static S_DELEGATION_REQUEST_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(16),
@@ -338,7 +336,7 @@ static S_ENCODING_TYPE: q::StringRules = q::StringRules {
     enum_values: &["SSH", "PEM"],
     sensitive: false,
 };
-static S_EXISTING_USER_NAME_TYPE_RE: LazyLock<Regex> =
+static S_EXISTING_USER_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_EXISTING_USER_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -354,7 +352,7 @@ static S_GLOBAL_ENDPOINT_TOKEN_VERSION: q::StringRules = q::StringRules {
     enum_values: &["v1Token", "v2Token"],
     sensitive: false,
 };
-static S_GROUP_NAME_TYPE_RE: LazyLock<Regex> =
+static S_GROUP_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_GROUP_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -370,7 +368,7 @@ static S_IDENTITY_CENTER_INSTANCE_ARN_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_INSTANCE_PROFILE_NAME_TYPE_RE: LazyLock<Regex> =
+static S_INSTANCE_PROFILE_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_INSTANCE_PROFILE_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -397,7 +395,7 @@ static S_LOCALE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_MARKER_TYPE_RE: LazyLock<Regex> =
+static S_MARKER_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0020}-\\x{00FF}]+)$"));
 static S_MARKER_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -426,7 +424,7 @@ static I_MINOR_VERSION_TYPE: q::IntRules = q::IntRules {
     min: None,
     max: None,
 };
-static S_NOTES_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_NOTES_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{00A1}-\\x{00FF}]*)$")
 });
 static S_NOTES_TYPE: q::StringRules = q::StringRules {
@@ -439,7 +437,7 @@ static S_NOTES_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_NOTIFICATION_CHANNEL_TYPE_RE: LazyLock<Regex> =
+static S_NOTIFICATION_CHANNEL_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:^[a-zA-Z0-9:_.-]+$)$"));
 static S_NOTIFICATION_CHANNEL_TYPE: q::StringRules = q::StringRules {
     min: Some(2),
@@ -448,7 +446,7 @@ static S_NOTIFICATION_CHANNEL_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ORGANIZATIONS_ENTITY_PATH_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_ORGANIZATIONS_ENTITY_PATH_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:^o-[0-9a-z]{10,32}\\/r-[0-9a-z]{4,32}[0-9a-z-\\/]*)$")
 });
 static S_ORGANIZATIONS_ENTITY_PATH_TYPE: q::StringRules = q::StringRules {
@@ -461,7 +459,7 @@ static S_ORGANIZATIONS_ENTITY_PATH_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ORGANIZATIONS_POLICY_ID_TYPE_RE: LazyLock<Regex> =
+static S_ORGANIZATIONS_POLICY_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:^p-[0-9a-zA-Z_]{8,128}$)$"));
 static S_ORGANIZATIONS_POLICY_ID_TYPE: q::StringRules = q::StringRules {
     min: None,
@@ -473,7 +471,7 @@ static S_ORGANIZATIONS_POLICY_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_OWNER_ID_TYPE_RE: LazyLock<Regex> =
+static S_OWNER_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:^[a-zA-Z0-9:/+=,.@_-]+$)$"));
 static S_OWNER_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(20),
@@ -486,7 +484,7 @@ static I_PASSWORD_REUSE_PREVENTION_TYPE: q::IntRules = q::IntRules {
     min: Some(1),
     max: Some(24),
 };
-static S_PASSWORD_TYPE_RE: LazyLock<Regex> =
+static S_PASSWORD_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_PASSWORD_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -498,7 +496,7 @@ static S_PASSWORD_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: true,
 };
-static S_PATH_PREFIX_TYPE_RE: LazyLock<Regex> =
+static S_PATH_PREFIX_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:\\x{002F}[\\x{0021}-\\x{007F}]*)$"));
 static S_PATH_PREFIX_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -507,7 +505,7 @@ static S_PATH_PREFIX_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_PATH_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_PATH_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:(\\x{002F})|(\\x{002F}[\\x{0021}-\\x{007E}]+\\x{002F}))$")
 });
 static S_PATH_TYPE: q::StringRules = q::StringRules {
@@ -527,7 +525,7 @@ static S_POLICY_DESCRIPTION_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_POLICY_DOCUMENT_TYPE_RE: LazyLock<Regex> =
+static S_POLICY_DOCUMENT_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_POLICY_DOCUMENT_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -539,7 +537,7 @@ static S_POLICY_DOCUMENT_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_POLICY_NAME_TYPE_RE: LazyLock<Regex> =
+static S_POLICY_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_POLICY_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -548,7 +546,7 @@ static S_POLICY_NAME_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_POLICY_PARAMETER_NAME_TYPE_RE: LazyLock<Regex> =
+static S_POLICY_PARAMETER_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[ -~]+)$"));
 static S_POLICY_PARAMETER_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(5),
@@ -557,7 +555,7 @@ static S_POLICY_PARAMETER_NAME_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_POLICY_PARAMETER_VALUE_TYPE_RE: LazyLock<Regex> =
+static S_POLICY_PARAMETER_VALUE_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[ -~]+)$"));
 static S_POLICY_PARAMETER_VALUE_TYPE: q::StringRules = q::StringRules {
     min: None,
@@ -566,7 +564,7 @@ static S_POLICY_PARAMETER_VALUE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_POLICY_PATH_TYPE_RE: LazyLock<Regex> =
+static S_POLICY_PATH_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:((/[A-Za-z0-9\\.,\\+@=_-]+)*)/)$"));
 static S_POLICY_PATH_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -582,7 +580,7 @@ static S_POLICY_SCOPE_TYPE: q::StringRules = q::StringRules {
     enum_values: &["All", "AWS", "Local"],
     sensitive: false,
 };
-static S_POLICY_VERSION_ID_TYPE_RE: LazyLock<Regex> =
+static S_POLICY_VERSION_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?)$"));
 static S_POLICY_VERSION_ID_TYPE: q::StringRules = q::StringRules {
     min: None,
@@ -594,7 +592,7 @@ static S_POLICY_VERSION_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_PRIVATE_KEY_ID_TYPE_RE: LazyLock<Regex> =
+static S_PRIVATE_KEY_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[A-Z0-9]+)$"));
 static S_PRIVATE_KEY_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(22),
@@ -603,7 +601,7 @@ static S_PRIVATE_KEY_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_PRIVATE_KEY_TYPE_RE: LazyLock<Regex> =
+static S_PRIVATE_KEY_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_PRIVATE_KEY_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -615,7 +613,7 @@ static S_PRIVATE_KEY_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: true,
 };
-static S_PUBLIC_KEY_ID_TYPE_RE: LazyLock<Regex> =
+static S_PUBLIC_KEY_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_]+)$"));
 static S_PUBLIC_KEY_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(20),
@@ -624,7 +622,7 @@ static S_PUBLIC_KEY_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_PUBLIC_KEY_MATERIAL_TYPE_RE: LazyLock<Regex> =
+static S_PUBLIC_KEY_MATERIAL_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_PUBLIC_KEY_MATERIAL_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -636,7 +634,7 @@ static S_PUBLIC_KEY_MATERIAL_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_REDIRECT_URL_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_REDIRECT_URL_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern(
         "^(?:^http(s?)://[a-zA-Z0-9._/-]*(\\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$)$",
     )
@@ -651,7 +649,7 @@ static S_REDIRECT_URL_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_REQUEST_MESSAGE_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_REQUEST_MESSAGE_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{00A1}-\\x{00FF}]*)$")
 });
 static S_REQUEST_MESSAGE_TYPE: q::StringRules = q::StringRules {
@@ -664,7 +662,7 @@ static S_REQUEST_MESSAGE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_REQUESTOR_WORKFLOW_ID_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_REQUESTOR_WORKFLOW_ID_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{00A1}-\\x{00FF}]+)$")
 });
 static S_REQUESTOR_WORKFLOW_ID_TYPE: q::StringRules = q::StringRules {
@@ -677,7 +675,7 @@ static S_REQUESTOR_WORKFLOW_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ROLE_DESCRIPTION_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_ROLE_DESCRIPTION_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{00A1}-\\x{00FF}]*)$")
 });
 static S_ROLE_DESCRIPTION_TYPE: q::StringRules = q::StringRules {
@@ -694,7 +692,7 @@ static I_ROLE_MAX_SESSION_DURATION_TYPE: q::IntRules = q::IntRules {
     min: Some(3600),
     max: Some(43200),
 };
-static S_ROLE_NAME_TYPE_RE: LazyLock<Regex> =
+static S_ROLE_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_ROLE_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -703,7 +701,7 @@ static S_ROLE_NAME_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SERIAL_NUMBER_TYPE_RE: LazyLock<Regex> =
+static S_SERIAL_NUMBER_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=/:,.@-]+)$"));
 static S_SERIAL_NUMBER_TYPE: q::StringRules = q::StringRules {
     min: Some(9),
@@ -712,7 +710,7 @@ static S_SERIAL_NUMBER_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SERVER_CERTIFICATE_NAME_TYPE_RE: LazyLock<Regex> =
+static S_SERVER_CERTIFICATE_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_SERVER_CERTIFICATE_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -728,7 +726,7 @@ static S_SERVICE_NAME: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SERVICE_NAMESPACE_TYPE_RE: LazyLock<Regex> =
+static S_SERVICE_NAMESPACE_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_-]*)$"));
 static S_SERVICE_NAMESPACE_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -737,7 +735,7 @@ static S_SERVICE_NAMESPACE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SERVICE_SPECIFIC_CREDENTIAL_ID_RE: LazyLock<Regex> =
+static S_SERVICE_SPECIFIC_CREDENTIAL_ID_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_]+)$"));
 static S_SERVICE_SPECIFIC_CREDENTIAL_ID: q::StringRules = q::StringRules {
     min: Some(20),
@@ -783,7 +781,7 @@ static S_SUBJECT_TYPE_VALUE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_TAG_KEY_TYPE_RE: LazyLock<Regex> =
+static S_TAG_KEY_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$"));
 static S_TAG_KEY_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -792,7 +790,7 @@ static S_TAG_KEY_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_TAG_VALUE_TYPE_RE: LazyLock<Regex> =
+static S_TAG_VALUE_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"));
 static S_TAG_VALUE_TYPE: q::StringRules = q::StringRules {
     min: Some(0),
@@ -808,7 +806,7 @@ static S_THUMBPRINT_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_USER_NAME_TYPE_RE: LazyLock<Regex> =
+static S_USER_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_USER_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -817,7 +815,7 @@ static S_USER_NAME_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_VIRTUAL_MFA_DEVICE_NAME_RE: LazyLock<Regex> =
+static S_VIRTUAL_MFA_DEVICE_NAME_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]+)$"));
 static S_VIRTUAL_MFA_DEVICE_NAME: q::StringRules = q::StringRules {
     min: Some(1),

@@ -6,8 +6,6 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
-
 use crate::error::{ApiError, ErrorCode};
 use crate::protocol::query as q;
 use crate::protocol::xml as x;
@@ -35,7 +33,7 @@ static S_TARGET_PRINCIPAL_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ACCESS_KEY_ID_TYPE_RE: LazyLock<Regex> =
+static S_ACCESS_KEY_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_]*)$"));
 static S_ACCESS_KEY_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(16),
@@ -44,7 +42,7 @@ static S_ACCESS_KEY_ID_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_ARN_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_ARN_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern(
         "^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{0085}\\x{00A0}-\\x{D7FF}\\x{E000}-\\x{FFFD}\\x{1000}0-\\x{10FF}FF]+)$",
     )
@@ -84,7 +82,7 @@ static S_ENCODED_MESSAGE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_EXTERNAL_ID_TYPE_RE: LazyLock<Regex> =
+static S_EXTERNAL_ID_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@:\\/-]*)$"));
 static S_EXTERNAL_ID_TYPE: q::StringRules = q::StringRules {
     min: Some(2),
@@ -108,7 +106,7 @@ static I_ROLE_DURATION_SECONDS_TYPE: q::IntRules = q::IntRules {
     min: Some(900),
     max: Some(43200),
 };
-static S_ROLE_SESSION_NAME_TYPE_RE: LazyLock<Regex> =
+static S_ROLE_SESSION_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]*)$"));
 static S_ROLE_SESSION_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(2),
@@ -121,7 +119,7 @@ static I_SCOPED_CREDENTIAL_DURATION_SECONDS_TYPE: q::IntRules = q::IntRules {
     min: Some(1),
     max: Some(129600),
 };
-static S_SCOPED_SESSION_DESCRIPTION_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_SCOPED_SESSION_DESCRIPTION_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{00A1}-\\x{00FF}]*)$")
 });
 static S_SCOPED_SESSION_DESCRIPTION_TYPE: q::StringRules = q::StringRules {
@@ -134,7 +132,7 @@ static S_SCOPED_SESSION_DESCRIPTION_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SERIAL_NUMBER_TYPE_RE: LazyLock<Regex> =
+static S_SERIAL_NUMBER_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=/:,.@-]*)$"));
 static S_SERIAL_NUMBER_TYPE: q::StringRules = q::StringRules {
     min: Some(9),
@@ -143,7 +141,7 @@ static S_SERIAL_NUMBER_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SESSION_POLICY_DOCUMENT_TYPE_RE: LazyLock<Regex> =
+static S_SESSION_POLICY_DOCUMENT_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_SESSION_POLICY_DOCUMENT_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -155,7 +153,7 @@ static S_SESSION_POLICY_DOCUMENT_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_SOURCE_IDENTITY_TYPE_RE: LazyLock<Regex> =
+static S_SOURCE_IDENTITY_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]*)$"));
 static S_SOURCE_IDENTITY_TYPE: q::StringRules = q::StringRules {
     min: Some(2),
@@ -164,7 +162,7 @@ static S_SOURCE_IDENTITY_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_TAG_KEY_TYPE_RE: LazyLock<Regex> =
+static S_TAG_KEY_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$"));
 static S_TAG_KEY_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -173,7 +171,7 @@ static S_TAG_KEY_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_TAG_VALUE_TYPE_RE: LazyLock<Regex> =
+static S_TAG_VALUE_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"));
 static S_TAG_VALUE_TYPE: q::StringRules = q::StringRules {
     min: Some(0),
@@ -182,7 +180,8 @@ static S_TAG_VALUE_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_TOKEN_CODE_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| q::compile_pattern("^(?:[0-9]*)$"));
+static S_TOKEN_CODE_TYPE_RE: LazyLock<q::Pattern> =
+    LazyLock::new(|| q::compile_pattern("^(?:[0-9]*)$"));
 static S_TOKEN_CODE_TYPE: q::StringRules = q::StringRules {
     min: Some(6),
     max: Some(6),
@@ -197,7 +196,7 @@ static S_TRADE_IN_TOKEN_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: true,
 };
-static S_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE_RE: LazyLock<Regex> =
+static S_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$"));
 static S_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE: q::StringRules = q::StringRules {
     min: Some(1),
@@ -216,7 +215,7 @@ static S_URL_TYPE: q::StringRules = q::StringRules {
     enum_values: &[],
     sensitive: false,
 };
-static S_USER_NAME_TYPE_RE: LazyLock<Regex> =
+static S_USER_NAME_TYPE_RE: LazyLock<q::Pattern> =
     LazyLock::new(|| q::compile_pattern("^(?:[0-9A-Za-z_+=,.@-]*)$"));
 static S_USER_NAME_TYPE: q::StringRules = q::StringRules {
     min: Some(2),
@@ -236,7 +235,7 @@ static I_WEB_IDENTITY_TOKEN_DURATION_SECONDS_TYPE: q::IntRules = q::IntRules {
     min: Some(60),
     max: Some(3600),
 };
-static S_WEB_IDENTITY_TOKEN_SCOPE_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| {
+static S_WEB_IDENTITY_TOKEN_SCOPE_TYPE_RE: LazyLock<q::Pattern> = LazyLock::new(|| {
     q::compile_pattern(
         "^(?:[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]+)*)$",
     )
