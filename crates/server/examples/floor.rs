@@ -37,7 +37,8 @@ async fn floor(req: Request<Body>) -> Response<Body> {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     // The service makes a fresh request id per call: so does the floor.
-    if let Ok(id) = HeaderValue::from_str(&portcullis_server::request::RequestId::new()) {
+    let id = portcullis_server::request::RequestId::new();
+    if let Ok(id) = HeaderValue::from_bytes(id.as_bytes()) {
         headers.insert("x-amzn-requestid", id);
     }
     response
