@@ -69,19 +69,17 @@ pub(crate) fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let word = |c: &[u8]| {
-        let mut w = [0u8; 8];
-        if let Some(dst) = w.get_mut(..c.len()) {
-            dst.copy_from_slice(c);
-        }
-        u64::from_le_bytes(w)
-    };
+    let word = |c: &[u8]| c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    // The last zero to seven bytes one at a time: a copy of a length known
+    // only at run time into a word would be a `memcpy` call (two per
+    // comparison, on the signing-key cache's hot path).
+    let tail = |c: &[u8]| c.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
     let mut diff = 0u64;
     let (mut wa, mut wb) = (a.chunks_exact(8), b.chunks_exact(8));
     for (x, y) in (&mut wa).zip(&mut wb) {
         diff |= word(x) ^ word(y);
     }
-    diff |= word(wa.remainder()) ^ word(wb.remainder());
+    diff |= tail(wa.remainder()) ^ tail(wb.remainder());
     bool::from(diff.ct_eq(&0))
 }
 

@@ -417,6 +417,11 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         let payload = params.payload;
         let (payload_line, payload_check) = self.payload_hash(&payload, rules)?;
 
+        // Copied out now, long before it is moved into the result: copied
+        // just before, the move's loads would wait on the copy's stores
+        // (which cover the bytes in other pieces than the move reads them).
+        let text = AuthText::new(&self.credential.text, &self.signed_headers);
+
         // The canonical request goes straight into SHA-256 and the string to
         // sign is built on the stack; their text is only made again (below)
         // when the signature does not match and the error must show it.
@@ -474,7 +479,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             _ => None,
         };
         Ok(Authenticated {
-            text: AuthText::new(&self.credential.text, &self.signed_headers),
+            text,
             slashes: self.credential.slashes.map(narrow),
             session_token: self.session_token.as_deref().map(Box::from),
             request_time: self.date,
@@ -638,18 +643,28 @@ pub enum PayloadCheck {
 }
 
 /// Proof that a request's signature verified. Only this crate constructs it.
+///
+/// `repr(C)`, in this order, for the moves on its way out: a
+/// `Result<Authenticated, SigV4Error>` keeps its tag in `form` (the first
+/// field) and lays the error over the bytes after it. Left to the compiler,
+/// the error's byte fields fell over the inline text, and every move of
+/// the result then read that text in pieces of one, two and four bytes,
+/// each waiting on the wider stores that had just written it. Here the
+/// error covers only whole words (up to the end of `text.heap` and its
+/// positions) and the text moves as whole words.
+#[repr(C)]
 pub struct Authenticated {
-    /// The credential and the signed-header list.
-    text: AuthText,
-    /// The four slashes of the credential.
-    slashes: [u32; 4],
-    session_token: Option<Box<str>>,
-    request_time: AmzDate,
     form: AuthForm,
-    payload: PayloadCheck,
+    session_token: Option<Box<str>>,
     /// Boxed: only streaming uploads have one, and every `Authenticated` is
     /// moved a few times on its way out.
     streaming: Option<Box<StreamingSeed>>,
+    /// The four slashes of the credential.
+    slashes: [u32; 4],
+    request_time: AmzDate,
+    /// The credential and the signed-header list.
+    text: AuthText,
+    payload: PayloadCheck,
 }
 
 impl Authenticated {
@@ -729,12 +744,15 @@ const AUTH_TEXT_INLINE: usize = 192;
 /// after the other, inline up to [`AUTH_TEXT_INLINE`] bytes together and on
 /// the heap beyond: one buffer to fill, and a smaller value to move, than one
 /// each.
+///
+/// `repr(C)`, the buffer last: see [`Authenticated`].
+#[repr(C)]
 struct AuthText {
-    inline: [u8; AUTH_TEXT_INLINE],
     heap: Option<Box<str>>,
     /// The length of the credential, then of both.
     split: u32,
     end: u32,
+    inline: [u8; AUTH_TEXT_INLINE],
 }
 
 impl AuthText {
