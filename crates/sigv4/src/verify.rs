@@ -194,115 +194,122 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         if authorization.is_none() && presigned.is_none() {
             return Err(SigV4Error::MissingAuthenticationToken);
         }
-        let content_sha256 = parse_content_sha256(seen.get(CONTENT_SHA256))?;
+        // No header (most requests have none): no call, and no `Result` to
+        // read back from memory.
+        let content_sha256 = match seen.get(CONTENT_SHA256) {
+            None => ContentSha256::Absent,
+            Some(raw) => parse_content_sha256(raw)?,
+        };
         let decoded_content_length = seen
             .get(DECODED_CONTENT_LENGTH)
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| v.trim().parse().ok());
-        match (authorization, presigned) {
-            (None, None) => Err(SigV4Error::MissingAuthenticationToken),
-            (Some(_), Some(_)) => Err(SigV4Error::InvalidArgument(
+        // Matched one at a time rather than as a pair: the pair would be a
+        // copy of the (absent, and large) presigned parameters.
+        let Some(q) = presigned else {
+            let Some(raw) = authorization else {
+                return Err(SigV4Error::MissingAuthenticationToken);
+            };
+            // What every SDK sends, read in one pass; anything else takes
+            // the general path below, which gives the same result for
+            // this layout and names every problem otherwise.
+            let date_value = seen
+                .get(X_AMZ_DATE)
+                .map(|d| (d, true))
+                .or_else(|| seen.get(DATE).map(|d| (d, false)));
+            if let Some(header) = parse_common_layout(raw)
+                && let Some((raw_date, iso)) = date_value
+            {
+                let date = parse_date(raw_date, iso)?;
+                seen.date_checked(iso);
+                return Ok(Self {
+                    request,
+                    form: AuthForm::Header,
+                    credential: Credential {
+                        text: Cow::Borrowed(header.credential),
+                        slashes: header.slashes,
+                    },
+                    signed_headers: Cow::Borrowed(header.signed_headers),
+                    signature: Some(header.signature),
+                    date,
+                    session_token: seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy),
+                    content_sha256,
+                    decoded_content_length,
+                    seen,
+                });
+            }
+            let Ok(value) = std::str::from_utf8(raw) else {
+                return Err(SigV4Error::incomplete(
+                    IncompleteReason::NotKeyValue(String::from_utf8_lossy(raw).into_owned()),
+                    None,
+                ));
+            };
+            let parsed = parse_authorization(value);
+            let mut problems = parsed.as_ref().err().cloned().unwrap_or_default();
+            if date_value.is_none()
+                && !matches!(
+                    problems.first(),
+                    Some(IncompleteReason::SigV4a | IncompleteReason::UnsupportedAlgorithm(_))
+                )
+            {
+                problems.push(IncompleteReason::MissingDate);
+            }
+            let header = match parsed {
+                Ok(h) if problems.is_empty() => h,
+                _ => {
+                    return Err(SigV4Error::IncompleteSignature(IncompleteSignature::new(
+                        problems,
+                        Some(value),
+                    )));
+                }
+            };
+            let date = match date_value {
+                Some((raw, iso)) => {
+                    let date = parse_date(raw, iso)?;
+                    seen.date_checked(iso);
+                    date
+                }
+                None => {
+                    return Err(SigV4Error::incomplete(
+                        IncompleteReason::MissingDate,
+                        Some(value),
+                    ));
+                }
+            };
+            let session_token = seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy);
+            return Ok(Self {
+                request,
+                form: AuthForm::Header,
+                credential: Credential::new(Cow::Borrowed(header.credential)),
+                signed_headers: Cow::Borrowed(header.signed_headers),
+                signature: Signature::from_hex(header.signature),
+                date,
+                session_token,
+                content_sha256,
+                decoded_content_length,
+                seen,
+            });
+        };
+        if authorization.is_some() {
+            return Err(SigV4Error::InvalidArgument(
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
                  Signature query string parameter or the Authorization header should be specified"
                     .into(),
-            )),
-            (Some(raw), None) => {
-                // What every SDK sends, read in one pass; anything else takes
-                // the general path below, which gives the same result for
-                // this layout and names every problem otherwise.
-                let date_value = seen
-                    .get(X_AMZ_DATE)
-                    .map(|d| (d, true))
-                    .or_else(|| seen.get(DATE).map(|d| (d, false)));
-                if let Some(header) = parse_common_layout(raw)
-                    && let Some((raw_date, iso)) = date_value
-                {
-                    let date = parse_date(raw_date, iso)?;
-                    seen.date_checked(iso);
-                    return Ok(Self {
-                        request,
-                        form: AuthForm::Header,
-                        credential: Credential {
-                            text: Cow::Borrowed(header.credential),
-                            slashes: header.slashes,
-                        },
-                        signed_headers: Cow::Borrowed(header.signed_headers),
-                        signature: Some(header.signature),
-                        date,
-                        session_token: seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy),
-                        content_sha256,
-                        decoded_content_length,
-                        seen,
-                    });
-                }
-                let Ok(value) = std::str::from_utf8(raw) else {
-                    return Err(SigV4Error::incomplete(
-                        IncompleteReason::NotKeyValue(String::from_utf8_lossy(raw).into_owned()),
-                        None,
-                    ));
-                };
-                let parsed = parse_authorization(value);
-                let mut problems = parsed.as_ref().err().cloned().unwrap_or_default();
-                if date_value.is_none()
-                    && !matches!(
-                        problems.first(),
-                        Some(IncompleteReason::SigV4a | IncompleteReason::UnsupportedAlgorithm(_))
-                    )
-                {
-                    problems.push(IncompleteReason::MissingDate);
-                }
-                let header = match parsed {
-                    Ok(h) if problems.is_empty() => h,
-                    _ => {
-                        return Err(SigV4Error::IncompleteSignature(IncompleteSignature::new(
-                            problems,
-                            Some(value),
-                        )));
-                    }
-                };
-                let date = match date_value {
-                    Some((raw, iso)) => {
-                        let date = parse_date(raw, iso)?;
-                        seen.date_checked(iso);
-                        date
-                    }
-                    None => {
-                        return Err(SigV4Error::incomplete(
-                            IncompleteReason::MissingDate,
-                            Some(value),
-                        ));
-                    }
-                };
-                let session_token = seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy);
-                Ok(Self {
-                    request,
-                    form: AuthForm::Header,
-                    credential: Credential::new(Cow::Borrowed(header.credential)),
-                    signed_headers: Cow::Borrowed(header.signed_headers),
-                    signature: Signature::from_hex(header.signature),
-                    date,
-                    session_token,
-                    content_sha256,
-                    decoded_content_length,
-                    seen,
-                })
-            }
-            (None, Some(q)) => {
-                let date = parse_date(q.date.as_bytes(), true)?;
-                Ok(Self {
-                    request,
-                    form: AuthForm::Presigned { expires: q.expires },
-                    credential: Credential::new(Cow::Owned(q.credential)),
-                    signed_headers: Cow::Owned(q.signed_headers),
-                    signature: Signature::from_hex(&q.signature),
-                    date,
-                    session_token: q.security_token.map(Cow::Owned),
-                    content_sha256,
-                    decoded_content_length,
-                    seen,
-                })
-            }
+            ));
         }
+        let date = parse_date(q.date.as_bytes(), true)?;
+        Ok(Self {
+            request,
+            form: AuthForm::Presigned { expires: q.expires },
+            credential: Credential::new(Cow::Owned(q.credential)),
+            signed_headers: Cow::Owned(q.signed_headers),
+            signature: Signature::from_hex(&q.signature),
+            date,
+            session_token: q.security_token.map(Cow::Owned),
+            content_sha256,
+            decoded_content_length,
+            seen,
+        })
     }
 
     /// The access key id the client claims.
@@ -1004,10 +1011,7 @@ fn parse_date(raw: &[u8], iso: bool) -> Result<AmzDate, SigV4Error> {
     })
 }
 
-fn parse_content_sha256(raw: Option<&[u8]>) -> Result<ContentSha256, SigV4Error> {
-    let Some(raw) = raw else {
-        return Ok(ContentSha256::Absent);
-    };
+fn parse_content_sha256(raw: &[u8]) -> Result<ContentSha256, SigV4Error> {
     Ok(match raw {
         b"UNSIGNED-PAYLOAD" => ContentSha256::Unsigned,
         b"STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => ContentSha256::Streaming { trailer: false },
