@@ -424,10 +424,11 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         let payload = params.payload;
         let (payload_line, payload_check) = self.payload_hash(&payload, rules)?;
 
-        // Copied out now, long before it is moved into the result: copied
-        // just before, the move's loads would wait on the copy's stores
-        // (which cover the bytes in other pieces than the move reads them).
-        let text = AuthText::new(&self.credential.text, &self.signed_headers);
+        // Copied out now, in place, long before it is moved into the
+        // result: copied just before (or built in a temporary and moved),
+        // the move's wide loads would wait on the copy's narrower stores.
+        let mut text = AuthText::empty();
+        text.fill(&self.credential.text, &self.signed_headers);
 
         // The canonical request goes straight into SHA-256 and the string to
         // sign is built on the stack; their text is only made again (below)
@@ -763,26 +764,33 @@ struct AuthText {
 }
 
 impl AuthText {
+    /// Empty, to be filled in place by [`Self::fill`].
     #[inline(always)]
-    fn new(credential: &str, signed_headers: &str) -> Self {
+    fn empty() -> Self {
+        Self {
+            heap: None,
+            split: 0,
+            end: 0,
+            inline: [0; AUTH_TEXT_INLINE],
+        }
+    }
+
+    /// Makes an empty text hold `credential` and `signed_headers`.
+    #[inline(always)]
+    fn fill(&mut self, credential: &str, signed_headers: &str) {
         let (a, b) = (credential.as_bytes(), signed_headers.as_bytes());
         let end = a.len() + b.len();
-        let mut text = Self {
-            inline: [0; AUTH_TEXT_INLINE],
-            heap: None,
-            split: narrow(a.len()),
-            end: narrow(end),
-        };
-        match text.inline.get_mut(..end) {
+        self.split = narrow(a.len());
+        self.end = narrow(end);
+        match self.inline.get_mut(..end) {
             Some(dst) => {
                 // Each piece is usually under 64 bytes: no `memcpy` call.
                 let (da, db) = dst.split_at_mut(a.len());
                 crate::canonical::copy_short(da, a);
                 crate::canonical::copy_short(db, b);
             }
-            None => text.heap = Some([credential, signed_headers].concat().into_boxed_str()),
+            None => self.heap = Some([credential, signed_headers].concat().into_boxed_str()),
         }
-        text
     }
 
     fn text(&self) -> &str {
@@ -1052,7 +1060,8 @@ mod tests {
         ] {
             let credential = "é".repeat(a / 2) + &"x".repeat(a % 2);
             let signed = "s".repeat(b);
-            let text = AuthText::new(&credential, &signed);
+            let mut text = AuthText::empty();
+            text.fill(&credential, &signed);
             assert_eq!(text.credential(), credential);
             assert_eq!(text.signed_headers(), signed);
             assert_eq!(text.heap.is_none(), a + b <= AUTH_TEXT_INLINE, "{a} {b}");
