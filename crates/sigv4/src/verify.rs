@@ -536,12 +536,17 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
 
     fn check_scope(&self, scope: &CredentialScope<'_>, rules: &Rules) -> Result<(), SigV4Error> {
         let mut problems = Vec::new();
-        if rules.region.as_deref().is_some_and(|r| r != scope.region) {
+        let same = |a: &str, b: &str| crate::swar::same(a.as_bytes(), b.as_bytes());
+        if rules
+            .region
+            .as_deref()
+            .is_some_and(|r| !same(r, scope.region))
+        {
             problems.push(ScopeProblem::Region {
                 got: scope.region.to_owned(),
             });
         }
-        if scope.service != rules.service {
+        if !same(scope.service, &rules.service) {
             problems.push(ScopeProblem::Service {
                 expected: rules.service.clone(),
             });
