@@ -1008,6 +1008,9 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// Inline, with the error made out of line: called, it returned its large
+/// `Result` through memory for the caller to read back.
+#[inline]
 fn parse_date(raw: &[u8], iso: bool) -> Result<AmzDate, SigV4Error> {
     let parsed = if iso {
         AmzDate::parse_iso8601_basic_bytes(raw)
@@ -1016,12 +1019,15 @@ fn parse_date(raw: &[u8], iso: bool) -> Result<AmzDate, SigV4Error> {
             .ok()
             .and_then(AmzDate::parse_http_date)
     };
-    parsed.ok_or_else(|| {
-        SigV4Error::incomplete(
-            IncompleteReason::MalformedDate(String::from_utf8_lossy(raw).into_owned()),
-            None,
-        )
-    })
+    parsed.ok_or_else(|| malformed_date(raw))
+}
+
+#[cold]
+fn malformed_date(raw: &[u8]) -> SigV4Error {
+    SigV4Error::incomplete(
+        IncompleteReason::MalformedDate(String::from_utf8_lossy(raw).into_owned()),
+        None,
+    )
 }
 
 fn parse_content_sha256(raw: &[u8]) -> Result<ContentSha256, SigV4Error> {
