@@ -1058,6 +1058,31 @@ fn parse_content_sha256(raw: &[u8]) -> Result<ContentSha256, SigV4Error> {
 mod tests {
     use super::*;
 
+    /// The layout `Authenticated` is `repr(C)` for: in a `Result` with a
+    /// `SigV4Error`, the error's bytes end before the inline text begins,
+    /// so the text is never moved in the error's pieces. (If a compiler
+    /// lays the result out otherwise, this fails and the field order needs
+    /// another look.)
+    #[test]
+    fn an_error_in_the_result_ends_before_the_text() {
+        let date = AmzDate::from_unix_seconds(0);
+        let result: Result<Authenticated, SigV4Error> = Err(SigV4Error::RequestExpired(
+            RequestExpired::new(date, date, 900, true),
+        ));
+        let Err(error) = &result else {
+            panic!("an error");
+        };
+        let start = std::ptr::from_ref(error).addr() - std::ptr::from_ref(&result).addr();
+        let end = start + std::mem::size_of::<SigV4Error>();
+        let text =
+            std::mem::offset_of!(Authenticated, text) + std::mem::offset_of!(AuthText, inline);
+        assert!(end <= text, "error at {start}..{end}, text from {text}");
+        assert_eq!(
+            std::mem::size_of::<Result<Authenticated, SigV4Error>>(),
+            std::mem::size_of::<Authenticated>()
+        );
+    }
+
     #[test]
     fn auth_text_holds_any_lengths() {
         for (a, b) in [
