@@ -30,6 +30,7 @@ impl AmzDate {
 
     /// [`Self::parse_iso8601_basic`] of header bytes, which need no UTF-8
     /// check first: only ASCII digits and `T`/`Z` are accepted.
+    #[inline]
     pub(crate) fn parse_iso8601_basic_bytes(b: &[u8]) -> Option<Self> {
         let text: [u8; 16] = b.try_into().ok()?;
         // `YYYYMMDD` and `THHMMSSZ` as two words, the digits read eight at a

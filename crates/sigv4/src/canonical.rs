@@ -167,18 +167,24 @@ impl Sink for Vec<u8> {
 const HASH_BUFFER: usize = 512;
 
 /// A [`Sink`] that hashes what is written to it.
+///
+/// `repr(C)` with `context` between `len` and `buf`: next to the buffer,
+/// `len` was zeroed by the buffer's `memset`, and the first write, which
+/// reads `len`, could not take its value from those wide stores and waited
+/// for them to complete. Apart, `len` gets a store of its own.
+#[repr(C)]
 pub(crate) struct HashSink {
-    buf: [u8; HASH_BUFFER],
     len: usize,
     context: Option<digest::Context>,
+    buf: [u8; HASH_BUFFER],
 }
 
 impl HashSink {
     pub(crate) fn new() -> Self {
         Self {
-            buf: [0; HASH_BUFFER],
             len: 0,
             context: None,
+            buf: [0; HASH_BUFFER],
         }
     }
 

@@ -409,13 +409,39 @@ impl fmt::Display for ScopeProblem {
 }
 
 /// A request time outside the allowed clock skew.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestExpired {
     request: AmzDate,
     now: AmzDate,
     bound: AmzDate,
     skew_minutes: i64,
-    future: bool,
+    side: Side,
+}
+
+/// Which side of the window a [`RequestExpired`] time fell on: a `bool` with
+/// the size of a word. As a `bool`, this error's discriminant lived in its
+/// spare byte values, and an `Authenticated` on its way out of
+/// verification, which shares its bytes with the error in the `Result`,
+/// was copied a byte here and two there, each copy then read back whole
+/// before its stores had completed. As a word, both are copied in words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+enum Side {
+    Past = 0,
+    Future = 1,
+}
+
+impl fmt::Debug for RequestExpired {
+    // As `derive(Debug)` with `future: bool` wrote it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestExpired")
+            .field("request", &self.request)
+            .field("now", &self.now)
+            .field("bound", &self.bound)
+            .field("skew_minutes", &self.skew_minutes)
+            .field("future", &self.is_future())
+            .finish()
+    }
 }
 
 impl RequestExpired {
@@ -430,20 +456,20 @@ impl RequestExpired {
             now,
             bound: AmzDate::from_unix_seconds(bound_secs),
             skew_minutes: skew_seconds / 60,
-            future,
+            side: if future { Side::Future } else { Side::Past },
         }
     }
 
     /// Whether the request is dated in the future rather than the past.
     #[must_use]
     pub fn is_future(&self) -> bool {
-        self.future
+        self.side == Side::Future
     }
 }
 
 impl fmt::Display for RequestExpired {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.future {
+        if self.is_future() {
             write!(
                 f,
                 "Signature not yet current: {} is still later than {} ({} + {} min.)",
@@ -474,5 +500,40 @@ impl PresignedExpired {
     #[must_use]
     pub fn expired_at(&self) -> &AmzDate {
         &self.expired_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `RequestExpired` keeps the `Debug` output it had when `future` was a
+    /// `bool` and `Debug` derived.
+    #[test]
+    fn request_expired_debug_is_unchanged() {
+        #[derive(Debug)]
+        #[allow(dead_code, reason = "read by Debug only")]
+        struct RequestExpired {
+            request: AmzDate,
+            now: AmzDate,
+            bound: AmzDate,
+            skew_minutes: i64,
+            future: bool,
+        }
+        let request = AmzDate::from_unix_seconds(1_440_938_160);
+        let now = AmzDate::from_unix_seconds(1_440_940_000);
+        for future in [false, true] {
+            let e = super::RequestExpired::new(request, now, 900, future);
+            assert_eq!(e.is_future(), future);
+            let old = RequestExpired {
+                request,
+                now,
+                bound: e.bound,
+                skew_minutes: 15,
+                future,
+            };
+            assert_eq!(format!("{e:?}"), format!("{old:?}"));
+            assert_eq!(format!("{e:#?}"), format!("{old:#?}"));
+        }
     }
 }

@@ -176,7 +176,7 @@ struct Entry {
 
 impl Entry {
     fn is_for(&self, id: &str, secret: &SecretKey) -> bool {
-        *self.id == *id && self.secret.same_as(secret)
+        crate::swar::same(self.id.as_bytes(), id.as_bytes()) && self.secret.same_as(secret)
     }
 }
 

@@ -36,6 +36,31 @@ pub(crate) fn first(mask: u64) -> usize {
     (mask.trailing_zeros() / 8) as usize
 }
 
+/// `a == b`, compared a word at a time inline: slice equality calls
+/// `memcmp` for lengths not known at compile time, and every request
+/// compares a few short strings (the signing-key cache's id, the region,
+/// the service). Not constant-time: none of them is secret.
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        // At most seven bytes; no early exit, no call.
+        return a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0;
+    }
+    let mut diff = 0u64;
+    let mut at = 0;
+    while at + 8 < n {
+        diff |= word(a, at).unwrap_or(0) ^ word(b, at).unwrap_or(0);
+        at += 8;
+    }
+    // The last eight bytes, overlapping the word before.
+    diff |= word(a, n - 8).unwrap_or(0) ^ word(b, n - 8).unwrap_or(0);
+    diff == 0
+}
+
 /// Where `b` first occurs in `hay`.
 pub(crate) fn find(hay: &[u8], b: u8) -> Option<usize> {
     let mut at = 0;
@@ -245,6 +270,24 @@ mod tests {
                 s[at + 1] = b';';
             }
             assert_eq!(signed_headers_end(&s), reference(&s), "{at}");
+        }
+    }
+
+    #[test]
+    fn same_agrees_with_slice_equality() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + (i % 26)).collect();
+        for len in 0..base.len() {
+            let a = &base[..len];
+            assert!(same(a, a));
+            assert!(!same(a, &base[..len + 1]));
+            for at in 0..len {
+                for flip in [1u8, 0x20, 0x80] {
+                    let mut b = a.to_vec();
+                    b[at] ^= flip;
+                    assert!(!same(a, &b), "{len} {at} {flip}");
+                    assert!(!same(&b, a), "{len} {at} {flip}");
+                }
+            }
         }
     }
 

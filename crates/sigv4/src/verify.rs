@@ -194,115 +194,122 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         if authorization.is_none() && presigned.is_none() {
             return Err(SigV4Error::MissingAuthenticationToken);
         }
-        let content_sha256 = parse_content_sha256(seen.get(CONTENT_SHA256))?;
+        // No header (most requests have none): no call, and no `Result` to
+        // read back from memory.
+        let content_sha256 = match seen.get(CONTENT_SHA256) {
+            None => ContentSha256::Absent,
+            Some(raw) => parse_content_sha256(raw)?,
+        };
         let decoded_content_length = seen
             .get(DECODED_CONTENT_LENGTH)
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| v.trim().parse().ok());
-        match (authorization, presigned) {
-            (None, None) => Err(SigV4Error::MissingAuthenticationToken),
-            (Some(_), Some(_)) => Err(SigV4Error::InvalidArgument(
+        // Matched one at a time rather than as a pair: the pair would be a
+        // copy of the (absent, and large) presigned parameters.
+        let Some(q) = presigned else {
+            let Some(raw) = authorization else {
+                return Err(SigV4Error::MissingAuthenticationToken);
+            };
+            // What every SDK sends, read in one pass; anything else takes
+            // the general path below, which gives the same result for
+            // this layout and names every problem otherwise.
+            let date_value = seen
+                .get(X_AMZ_DATE)
+                .map(|d| (d, true))
+                .or_else(|| seen.get(DATE).map(|d| (d, false)));
+            if let Some(header) = parse_common_layout(raw)
+                && let Some((raw_date, iso)) = date_value
+            {
+                let date = parse_date(raw_date, iso)?;
+                seen.date_checked(iso);
+                return Ok(Self {
+                    request,
+                    form: AuthForm::Header,
+                    credential: Credential {
+                        text: Cow::Borrowed(header.credential),
+                        slashes: header.slashes,
+                    },
+                    signed_headers: Cow::Borrowed(header.signed_headers),
+                    signature: Some(header.signature),
+                    date,
+                    session_token: seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy),
+                    content_sha256,
+                    decoded_content_length,
+                    seen,
+                });
+            }
+            let Ok(value) = std::str::from_utf8(raw) else {
+                return Err(SigV4Error::incomplete(
+                    IncompleteReason::NotKeyValue(String::from_utf8_lossy(raw).into_owned()),
+                    None,
+                ));
+            };
+            let parsed = parse_authorization(value);
+            let mut problems = parsed.as_ref().err().cloned().unwrap_or_default();
+            if date_value.is_none()
+                && !matches!(
+                    problems.first(),
+                    Some(IncompleteReason::SigV4a | IncompleteReason::UnsupportedAlgorithm(_))
+                )
+            {
+                problems.push(IncompleteReason::MissingDate);
+            }
+            let header = match parsed {
+                Ok(h) if problems.is_empty() => h,
+                _ => {
+                    return Err(SigV4Error::IncompleteSignature(IncompleteSignature::new(
+                        problems,
+                        Some(value),
+                    )));
+                }
+            };
+            let date = match date_value {
+                Some((raw, iso)) => {
+                    let date = parse_date(raw, iso)?;
+                    seen.date_checked(iso);
+                    date
+                }
+                None => {
+                    return Err(SigV4Error::incomplete(
+                        IncompleteReason::MissingDate,
+                        Some(value),
+                    ));
+                }
+            };
+            let session_token = seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy);
+            return Ok(Self {
+                request,
+                form: AuthForm::Header,
+                credential: Credential::new(Cow::Borrowed(header.credential)),
+                signed_headers: Cow::Borrowed(header.signed_headers),
+                signature: Signature::from_hex(header.signature),
+                date,
+                session_token,
+                content_sha256,
+                decoded_content_length,
+                seen,
+            });
+        };
+        if authorization.is_some() {
+            return Err(SigV4Error::InvalidArgument(
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
                  Signature query string parameter or the Authorization header should be specified"
                     .into(),
-            )),
-            (Some(raw), None) => {
-                // What every SDK sends, read in one pass; anything else takes
-                // the general path below, which gives the same result for
-                // this layout and names every problem otherwise.
-                let date_value = seen
-                    .get(X_AMZ_DATE)
-                    .map(|d| (d, true))
-                    .or_else(|| seen.get(DATE).map(|d| (d, false)));
-                if let Some(header) = parse_common_layout(raw)
-                    && let Some((raw_date, iso)) = date_value
-                {
-                    let date = parse_date(raw_date, iso)?;
-                    seen.date_checked(iso);
-                    return Ok(Self {
-                        request,
-                        form: AuthForm::Header,
-                        credential: Credential {
-                            text: Cow::Borrowed(header.credential),
-                            slashes: header.slashes,
-                        },
-                        signed_headers: Cow::Borrowed(header.signed_headers),
-                        signature: Some(header.signature),
-                        date,
-                        session_token: seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy),
-                        content_sha256,
-                        decoded_content_length,
-                        seen,
-                    });
-                }
-                let Ok(value) = std::str::from_utf8(raw) else {
-                    return Err(SigV4Error::incomplete(
-                        IncompleteReason::NotKeyValue(String::from_utf8_lossy(raw).into_owned()),
-                        None,
-                    ));
-                };
-                let parsed = parse_authorization(value);
-                let mut problems = parsed.as_ref().err().cloned().unwrap_or_default();
-                if date_value.is_none()
-                    && !matches!(
-                        problems.first(),
-                        Some(IncompleteReason::SigV4a | IncompleteReason::UnsupportedAlgorithm(_))
-                    )
-                {
-                    problems.push(IncompleteReason::MissingDate);
-                }
-                let header = match parsed {
-                    Ok(h) if problems.is_empty() => h,
-                    _ => {
-                        return Err(SigV4Error::IncompleteSignature(IncompleteSignature::new(
-                            problems,
-                            Some(value),
-                        )));
-                    }
-                };
-                let date = match date_value {
-                    Some((raw, iso)) => {
-                        let date = parse_date(raw, iso)?;
-                        seen.date_checked(iso);
-                        date
-                    }
-                    None => {
-                        return Err(SigV4Error::incomplete(
-                            IncompleteReason::MissingDate,
-                            Some(value),
-                        ));
-                    }
-                };
-                let session_token = seen.get(SECURITY_TOKEN).map(String::from_utf8_lossy);
-                Ok(Self {
-                    request,
-                    form: AuthForm::Header,
-                    credential: Credential::new(Cow::Borrowed(header.credential)),
-                    signed_headers: Cow::Borrowed(header.signed_headers),
-                    signature: Signature::from_hex(header.signature),
-                    date,
-                    session_token,
-                    content_sha256,
-                    decoded_content_length,
-                    seen,
-                })
-            }
-            (None, Some(q)) => {
-                let date = parse_date(q.date.as_bytes(), true)?;
-                Ok(Self {
-                    request,
-                    form: AuthForm::Presigned { expires: q.expires },
-                    credential: Credential::new(Cow::Owned(q.credential)),
-                    signed_headers: Cow::Owned(q.signed_headers),
-                    signature: Signature::from_hex(&q.signature),
-                    date,
-                    session_token: q.security_token.map(Cow::Owned),
-                    content_sha256,
-                    decoded_content_length,
-                    seen,
-                })
-            }
+            ));
         }
+        let date = parse_date(q.date.as_bytes(), true)?;
+        Ok(Self {
+            request,
+            form: AuthForm::Presigned { expires: q.expires },
+            credential: Credential::new(Cow::Owned(q.credential)),
+            signed_headers: Cow::Owned(q.signed_headers),
+            signature: Signature::from_hex(&q.signature),
+            date,
+            session_token: q.security_token.map(Cow::Owned),
+            content_sha256,
+            decoded_content_length,
+            seen,
+        })
     }
 
     /// The access key id the client claims.
@@ -417,6 +424,12 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
         let payload = params.payload;
         let (payload_line, payload_check) = self.payload_hash(&payload, rules)?;
 
+        // Copied out now, in place, long before it is moved into the
+        // result: copied just before (or built in a temporary and moved),
+        // the move's wide loads would wait on the copy's narrower stores.
+        let mut text = AuthText::empty();
+        text.fill(&self.credential.text, &self.signed_headers);
+
         // The canonical request goes straight into SHA-256 and the string to
         // sign is built on the stack; their text is only made again (below)
         // when the signature does not match and the error must show it.
@@ -474,7 +487,7 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
             _ => None,
         };
         Ok(Authenticated {
-            text: AuthText::new(&self.credential.text, &self.signed_headers),
+            text,
             slashes: self.credential.slashes.map(narrow),
             session_token: self.session_token.as_deref().map(Box::from),
             request_time: self.date,
@@ -523,12 +536,17 @@ impl<'a, H: Headers + ?Sized> ParsedRequest<'a, H> {
 
     fn check_scope(&self, scope: &CredentialScope<'_>, rules: &Rules) -> Result<(), SigV4Error> {
         let mut problems = Vec::new();
-        if rules.region.as_deref().is_some_and(|r| r != scope.region) {
+        let same = |a: &str, b: &str| crate::swar::same(a.as_bytes(), b.as_bytes());
+        if rules
+            .region
+            .as_deref()
+            .is_some_and(|r| !same(r, scope.region))
+        {
             problems.push(ScopeProblem::Region {
                 got: scope.region.to_owned(),
             });
         }
-        if scope.service != rules.service {
+        if !same(scope.service, &rules.service) {
             problems.push(ScopeProblem::Service {
                 expected: rules.service.clone(),
             });
@@ -638,18 +656,28 @@ pub enum PayloadCheck {
 }
 
 /// Proof that a request's signature verified. Only this crate constructs it.
+///
+/// `repr(C)`, in this order, for the moves on its way out: a
+/// `Result<Authenticated, SigV4Error>` keeps its tag in `form` (the first
+/// field) and lays the error over the bytes after it. Left to the compiler,
+/// the error's byte fields fell over the inline text, and every move of
+/// the result then read that text in pieces of one, two and four bytes,
+/// each waiting on the wider stores that had just written it. Here the
+/// error covers only whole words (up to the end of `text.heap` and its
+/// positions) and the text moves as whole words.
+#[repr(C)]
 pub struct Authenticated {
-    /// The credential and the signed-header list.
-    text: AuthText,
-    /// The four slashes of the credential.
-    slashes: [u32; 4],
-    session_token: Option<Box<str>>,
-    request_time: AmzDate,
     form: AuthForm,
-    payload: PayloadCheck,
+    session_token: Option<Box<str>>,
     /// Boxed: only streaming uploads have one, and every `Authenticated` is
     /// moved a few times on its way out.
     streaming: Option<Box<StreamingSeed>>,
+    /// The four slashes of the credential.
+    slashes: [u32; 4],
+    request_time: AmzDate,
+    /// The credential and the signed-header list.
+    text: AuthText,
+    payload: PayloadCheck,
 }
 
 impl Authenticated {
@@ -729,35 +757,45 @@ const AUTH_TEXT_INLINE: usize = 192;
 /// after the other, inline up to [`AUTH_TEXT_INLINE`] bytes together and on
 /// the heap beyond: one buffer to fill, and a smaller value to move, than one
 /// each.
+///
+/// `repr(C)`, the buffer last: see [`Authenticated`].
+#[repr(C)]
 struct AuthText {
-    inline: [u8; AUTH_TEXT_INLINE],
     heap: Option<Box<str>>,
     /// The length of the credential, then of both.
     split: u32,
     end: u32,
+    inline: [u8; AUTH_TEXT_INLINE],
 }
 
 impl AuthText {
+    /// Empty, to be filled in place by [`Self::fill`].
     #[inline(always)]
-    fn new(credential: &str, signed_headers: &str) -> Self {
+    fn empty() -> Self {
+        Self {
+            heap: None,
+            split: 0,
+            end: 0,
+            inline: [0; AUTH_TEXT_INLINE],
+        }
+    }
+
+    /// Makes an empty text hold `credential` and `signed_headers`.
+    #[inline(always)]
+    fn fill(&mut self, credential: &str, signed_headers: &str) {
         let (a, b) = (credential.as_bytes(), signed_headers.as_bytes());
         let end = a.len() + b.len();
-        let mut text = Self {
-            inline: [0; AUTH_TEXT_INLINE],
-            heap: None,
-            split: narrow(a.len()),
-            end: narrow(end),
-        };
-        match text.inline.get_mut(..end) {
+        self.split = narrow(a.len());
+        self.end = narrow(end);
+        match self.inline.get_mut(..end) {
             Some(dst) => {
                 // Each piece is usually under 64 bytes: no `memcpy` call.
                 let (da, db) = dst.split_at_mut(a.len());
                 crate::canonical::copy_short(da, a);
                 crate::canonical::copy_short(db, b);
             }
-            None => text.heap = Some([credential, signed_headers].concat().into_boxed_str()),
+            None => self.heap = Some([credential, signed_headers].concat().into_boxed_str()),
         }
-        text
     }
 
     fn text(&self) -> &str {
@@ -970,6 +1008,9 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// Inline, with the error made out of line: called, it returned its large
+/// `Result` through memory for the caller to read back.
+#[inline]
 fn parse_date(raw: &[u8], iso: bool) -> Result<AmzDate, SigV4Error> {
     let parsed = if iso {
         AmzDate::parse_iso8601_basic_bytes(raw)
@@ -978,18 +1019,18 @@ fn parse_date(raw: &[u8], iso: bool) -> Result<AmzDate, SigV4Error> {
             .ok()
             .and_then(AmzDate::parse_http_date)
     };
-    parsed.ok_or_else(|| {
-        SigV4Error::incomplete(
-            IncompleteReason::MalformedDate(String::from_utf8_lossy(raw).into_owned()),
-            None,
-        )
-    })
+    parsed.ok_or_else(|| malformed_date(raw))
 }
 
-fn parse_content_sha256(raw: Option<&[u8]>) -> Result<ContentSha256, SigV4Error> {
-    let Some(raw) = raw else {
-        return Ok(ContentSha256::Absent);
-    };
+#[cold]
+fn malformed_date(raw: &[u8]) -> SigV4Error {
+    SigV4Error::incomplete(
+        IncompleteReason::MalformedDate(String::from_utf8_lossy(raw).into_owned()),
+        None,
+    )
+}
+
+fn parse_content_sha256(raw: &[u8]) -> Result<ContentSha256, SigV4Error> {
     Ok(match raw {
         b"UNSIGNED-PAYLOAD" => ContentSha256::Unsigned,
         b"STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => ContentSha256::Streaming { trailer: false },
@@ -1017,6 +1058,31 @@ fn parse_content_sha256(raw: Option<&[u8]>) -> Result<ContentSha256, SigV4Error>
 mod tests {
     use super::*;
 
+    /// The layout `Authenticated` is `repr(C)` for: in a `Result` with a
+    /// `SigV4Error`, the error's bytes end before the inline text begins,
+    /// so the text is never moved in the error's pieces. (If a compiler
+    /// lays the result out otherwise, this fails and the field order needs
+    /// another look.)
+    #[test]
+    fn an_error_in_the_result_ends_before_the_text() {
+        let date = AmzDate::from_unix_seconds(0);
+        let result: Result<Authenticated, SigV4Error> = Err(SigV4Error::RequestExpired(
+            RequestExpired::new(date, date, 900, true),
+        ));
+        let Err(error) = &result else {
+            panic!("an error");
+        };
+        let start = std::ptr::from_ref(error).addr() - std::ptr::from_ref(&result).addr();
+        let end = start + std::mem::size_of::<SigV4Error>();
+        let text =
+            std::mem::offset_of!(Authenticated, text) + std::mem::offset_of!(AuthText, inline);
+        assert!(end <= text, "error at {start}..{end}, text from {text}");
+        assert_eq!(
+            std::mem::size_of::<Result<Authenticated, SigV4Error>>(),
+            std::mem::size_of::<Authenticated>()
+        );
+    }
+
     #[test]
     fn auth_text_holds_any_lengths() {
         for (a, b) in [
@@ -1030,7 +1096,8 @@ mod tests {
         ] {
             let credential = "é".repeat(a / 2) + &"x".repeat(a % 2);
             let signed = "s".repeat(b);
-            let text = AuthText::new(&credential, &signed);
+            let mut text = AuthText::empty();
+            text.fill(&credential, &signed);
             assert_eq!(text.credential(), credential);
             assert_eq!(text.signed_headers(), signed);
             assert_eq!(text.heap.is_none(), a + b <= AUTH_TEXT_INLINE, "{a} {b}");
