@@ -35,9 +35,8 @@ impl Operation {
 }
 
 /// A request id in AWS's form, a random (version 4) UUID's 36 characters,
-/// kept inline: the response's header and body, the handler's context and
-/// the audit line each need it, and copying 36 bytes costs less than a
-/// `String` each.
+/// kept inline: the response's header and body and the audit line each need
+/// it, and copying 36 bytes costs less than a `String` each.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestId([u8; uuid::fmt::Hyphenated::LENGTH]);
 
@@ -335,5 +334,8 @@ mod tests {
                 .join()
                 .unwrap();
         assert!(other.iter().all(|id| !ids.contains(id)));
+        let nil = RequestId::default();
+        assert_eq!(nil.as_str(), "00000000-0000-0000-0000-000000000000");
+        assert_eq!(nil.as_bytes(), nil.as_str().as_bytes());
     }
 }
