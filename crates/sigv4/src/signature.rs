@@ -44,28 +44,25 @@ impl ConstantTimeEq for Signature {
     }
 }
 
-/// Constant-time equality of two 32-byte values: the differences of their
-/// four 64-bit words ORed together, then one `subtle` comparison. (`subtle`
-/// pays an optimisation barrier and a mask per element it compares; this
-/// pays one.)
+/// Constant-time equality of two 32-byte values (see [`word_diff`]).
 pub(crate) fn ct_eq32(a: &[u8; 32], b: &[u8; 32]) -> Choice {
-    let word = |c: &[u8]| c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
-    let mut diff = 0u64;
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        diff |= word(x) ^ word(y);
-    }
-    diff.ct_eq(&0)
+    word_diff(a, b).ct_eq(&0)
 }
 
-/// Constant-time equality of two byte strings: every byte of both is read
-/// and their differences are ORed together eight bytes a step, with one
-/// `subtle` comparison (and its optimisation barrier) at the end, so the
-/// time depends on the lengths only. Strings of different lengths are
-/// unequal without a look at their bytes (a secret's length is not secret).
+/// Constant-time equality of two byte strings: every byte of both is read,
+/// so the time depends on the lengths only. Strings of different lengths
+/// are unequal without a look at their bytes (a secret's length is not
+/// secret).
 pub(crate) fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
+    a.len() == b.len() && bool::from(word_diff(a, b).ct_eq(&0))
+}
+
+/// The differences of two equally long byte strings ORed together eight
+/// bytes a step: zero exactly when they are equal. Its caller makes one
+/// `subtle` comparison of the result: `subtle` pays an optimisation barrier
+/// and a mask per element it compares, and this way pays one.
+#[inline]
+fn word_diff(a: &[u8], b: &[u8]) -> u64 {
     let word = |c: &[u8]| c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
     // The last zero to seven bytes one at a time: a copy of a length known
     // only at run time into a word would be a `memcpy` call (two per
@@ -76,8 +73,7 @@ pub(crate) fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
     for (x, y) in (&mut wa).zip(&mut wb) {
         diff |= word(x) ^ word(y);
     }
-    diff |= tail(wa.remainder()) ^ tail(wb.remainder());
-    bool::from(diff.ct_eq(&0))
+    diff | (tail(wa.remainder()) ^ tail(wb.remainder()))
 }
 
 impl fmt::Display for Signature {
