@@ -269,7 +269,6 @@ class Service:
         o.append("")
         o.append("use std::sync::LazyLock;")
         o.append("")
-        o.append("")
         o.append("use crate::error::{ApiError, ErrorCode};")
         o.append("use crate::protocol::query as q;")
         o.append("use crate::protocol::xml as x;")

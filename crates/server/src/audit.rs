@@ -108,11 +108,10 @@ impl AuditRecord {
     /// runs for every request, and escaping field by field through serde
     /// was a tenth of a GetCallerIdentity's instructions.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        // The time, the request id and the address are digits, hex digits
+        // and `-:.TZ`: nothing to escape.
         out.extend_from_slice(b"{\"time\":\"");
-        // Digits and `-:TZ`, an address's digits, dots, colons and hex
-        // digits: neither needs escaping.
         self.time.write_iso8601(out);
-        // Hex digits and hyphens: nothing to escape.
         out.extend_from_slice(b"\",\"request_id\":\"");
         out.extend_from_slice(self.request_id.as_bytes());
         out.push(b'"');

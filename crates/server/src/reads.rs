@@ -46,16 +46,16 @@ impl Default for EntityReads {
     }
 }
 
-/// Names are unique case-insensitively, so `Alice` and `alice` share an entry.
-/// Neither account ids (digits) nor user names (`[\w+=,.@-]+`) hold a `/`.
 /// Room for an account id, `/` and the longest user name IAM accepts (64
 /// characters): every ordinary key is made on the stack.
 const KEY_INLINE: usize = 96;
 
-/// The cache key of user `name` in `account`: names are unique whatever
-/// their case, so the name is lowercased. Made on the stack when it is
-/// short and ASCII (every name the service accepts), as it is made for every
-/// call that reads a user and kept only when the cache misses.
+/// The cache key of user `name` in `account`: `account/name`, the name
+/// lowercased, as names are unique case-insensitively (`Alice` and `alice`
+/// share an entry); neither account ids (digits) nor user names
+/// (`[\w+=,.@-]+`) hold a `/`. Made on the stack when it is short and ASCII
+/// (every name the service accepts), as it is made for every call that
+/// reads a user and kept only when the cache misses.
 struct UserKey {
     inline: [u8; KEY_INLINE],
     len: usize,

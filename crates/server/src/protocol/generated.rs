@@ -6,6 +6,8 @@ pub mod sts;
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy as _;
+
     use crate::protocol::query::compile_pattern;
 
     /// Text built from the characters patterns care about: every ASCII
@@ -17,8 +19,6 @@ mod tests {
         ];
         proptest::collection::vec(chars, 0..12).prop_map(|v| v.into_iter().collect())
     }
-
-    use proptest::strategy::Strategy as _;
 
     /// Every model pattern, as the service compiles it and as a plain regex.
     static ALL: std::sync::LazyLock<Vec<(crate::protocol::query::Pattern, regex::Regex)>> =
@@ -73,6 +73,7 @@ mod tests {
         assert!(compile_pattern("^(?:[a-c-]*)$").is_match("-a-c"));
         assert!(!compile_pattern("^(?:[a-c-]*)$").is_match("d"));
     }
+
     #[test]
     fn every_translated_model_pattern_compiles() {
         for pattern in super::iam::PATTERNS.iter().chain(super::sts::PATTERNS) {

@@ -214,8 +214,9 @@ impl ByteClass {
 }
 
 impl Pattern {
-    /// Whether a table of the class answers for this pattern (for tests).
-    pub fn has_class(&self) -> bool {
+    /// Whether a table of the class answers for this pattern.
+    #[cfg(test)]
+    pub(crate) fn has_class(&self) -> bool {
         self.class.is_some()
     }
 
